@@ -1,0 +1,169 @@
+"""Typed settings, checked at start-up.
+
+Settings come from three places, later ones winning: the defaults below, environment variables
+(``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY`` and ``INSPECTION_<NAME>`` for the rest), and the
+``config`` mapping handed to :func:`inspection.create_app` (tests use it). An unknown key in the
+mapping or an unknown ``INSPECTION_*`` variable is a typo that would silently do nothing, so it
+stops the start with :class:`ConfigError`, as does a value of the wrong type.
+
+With no configuration at all the app runs: SQLite in ``instance/`` and a ``SECRET_KEY``
+generated on first start and kept in ``instance/secret_key`` (mode 0600).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+ENV_PREFIX = "INSPECTION_"
+#: Variables read under their conventional names rather than with the prefix.
+PLAIN_ENV = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
+
+
+class ConfigError(RuntimeError):
+    """The configuration is wrong; the message says which key and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the application reads. Bureau-specific numbers live here too."""
+
+    SECRET_KEY: str = ""
+    DATABASE_URL: str = ""
+    REDIS_URL: str = ""
+    TESTING: bool = False
+    #: Demo mode allows the published demo password; never on in production.
+    DEMO_MODE: bool = False
+    #: Log out after this many minutes without a request.
+    SESSION_IDLE_MINUTES: int = 30
+    #: Largest request body accepted, in bytes (413 beyond).
+    MAX_CONTENT_LENGTH: int = 32 * 1024 * 1024
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: int = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS: int = 30
+    LOGIN_FAILURE_WINDOW_SECONDS: int = 15 * 60
+    #: Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    TRUSTED_PROXIES: int = 0
+    #: Send cookies with the Secure flag even when a request arrives over plain HTTP.
+    FORCE_SECURE_COOKIES: bool = False
+    DEFAULT_LOCALE: str = "zh_CN"
+    BUREAU_NAME: str = "临淄区人力资源和社会保障局"
+    #: Where uploaded files (photos, signatures, PDFs) are kept; default instance/files.
+    FILE_STORE: str = ""
+
+    def flask_config(self) -> dict[str, Any]:
+        """The mapping Flask and its extensions read."""
+        return {
+            "SECRET_KEY": self.SECRET_KEY,
+            "TESTING": self.TESTING,
+            "SQLALCHEMY_DATABASE_URI": self.DATABASE_URL,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(self.DATABASE_URL),
+            "MAX_CONTENT_LENGTH": self.MAX_CONTENT_LENGTH,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_NAME": "inspection_session",
+            "SESSION_REFRESH_EACH_REQUEST": True,
+            "PERMANENT_SESSION_LIFETIME": self.SESSION_IDLE_MINUTES * 60,
+            "REMEMBER_COOKIE_DURATION": 0,
+            # A CSRF token lives as long as the session: the PWA fetches a fresh one when it
+            # comes back online, so a token may not expire under queued work.
+            "WTF_CSRF_TIME_LIMIT": None,
+            "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
+            "BABEL_DEFAULT_LOCALE": self.DEFAULT_LOCALE,
+            "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+            "API_TITLE": "Labour inspection API",
+            "API_VERSION": "v1",
+            "OPENAPI_VERSION": "3.0.3",
+            "OPENAPI_URL_PREFIX": "/api/v1",
+            "OPENAPI_JSON_PATH": "openapi.json",
+            "JSON_SORT_KEYS": False,
+            "SETTINGS": self,
+        }
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # Several gunicorn workers share the file: wait for the write lock instead of failing.
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = _TYPES[name]
+    if kind in ("bool", bool):
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{name} must be true or false, not {value!r}")
+    if kind in ("int", int):
+        if isinstance(value, bool):
+            raise ConfigError(f"{name} must be an integer, not {value!r}")
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be an integer, not {value!r}") from None
+        if number < 0:
+            raise ConfigError(f"{name} must not be negative")
+        return number
+    if not isinstance(value, str):
+        raise ConfigError(f"{name} must be a string, not {type(value).__name__}")
+    return value
+
+
+def _secret_key(instance: Path) -> str:
+    """The key kept in instance/secret_key, made on first start with owner-only permissions."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def load(instance: Path, overrides: Mapping[str, Any] | None = None,
+         environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings, failing loudly on unknown keys, bad types or missing values."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if key in PLAIN_ENV and raw:
+            values[key] = raw
+        elif key.startswith(ENV_PREFIX):
+            name = key[len(ENV_PREFIX):]
+            if name not in _TYPES:
+                raise ConfigError(f"unknown setting {key} (known: {', '.join(sorted(_TYPES))})")
+            values[name] = raw
+    for key, value in (overrides or {}).items():
+        if key not in _TYPES:
+            raise ConfigError(f"unknown setting {key!r}")
+        values[key] = value
+    values = {k: _coerce(k, v) for k, v in values.items()}
+    if not values.get("DATABASE_URL"):
+        instance.mkdir(parents=True, exist_ok=True)
+        values["DATABASE_URL"] = f"sqlite:///{instance / 'inspection.sqlite3'}"
+    if values["DATABASE_URL"].startswith("postgres://"):
+        values["DATABASE_URL"] = "postgresql://" + values["DATABASE_URL"][len("postgres://"):]
+    if values["DATABASE_URL"].startswith("postgresql://"):
+        values["DATABASE_URL"] = "postgresql+psycopg://" + values["DATABASE_URL"][len("postgresql://"):]
+    if not values.get("SECRET_KEY"):
+        values["SECRET_KEY"] = _secret_key(instance)
+    if len(values["SECRET_KEY"]) < 16:
+        raise ConfigError("SECRET_KEY must be at least 16 characters")
+    if not values.get("FILE_STORE"):
+        values["FILE_STORE"] = str(instance / "files")
+    settings = Settings(**values)
+    if settings.SESSION_IDLE_MINUTES < 1:
+        raise ConfigError("SESSION_IDLE_MINUTES must be at least 1")
+    if settings.DEFAULT_LOCALE not in ("zh_CN", "en"):
+        raise ConfigError("DEFAULT_LOCALE must be zh_CN or en")
+    return settings
+

@@ -1,0 +1,91 @@
+"""WTForms for the account pages. Labels are lazy so they follow the user's language."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, HiddenField, PasswordField, SelectField,
+                     SelectMultipleField, StringField)
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .models import Role
+
+ROLE_LABELS = {
+    Role.ADMIN.value: _l("Administrator"),
+    Role.OFFICE.value: _l("Office staff"),
+    Role.APPROVER.value: _l("Approver"),
+    Role.INSPECTOR.value: _l("Inspector"),
+    Role.SUPERVISOR.value: _l("Supervisor"),
+}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)],
+                           render_kw={"autocomplete": "username", "autocapitalize": "none"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+    next = HiddenField()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
+                                     render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)],
+                                 render_kw={"autocomplete": "new-password"})
+    repeat_password = PasswordField(_l("Repeat the new password"),
+                                    validators=[DataRequired(), Length(max=200)],
+                                    render_kw={"autocomplete": "new-password"})
+
+
+class LanguageForm(FlaskForm):
+    lang = HiddenField(validators=[DataRequired()])
+    next = HiddenField()
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
+    display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
+    department = SelectField(_l("Department"), coerce=int, validators=[DataRequired()])
+    roles = MultiCheckboxField(_l("Roles"), choices=list(ROLE_LABELS.items()),
+                               validators=[DataRequired()])
+    password = PasswordField(_l("Initial password"), validators=[Optional(), Length(max=200)],
+                             description=_l("Leave empty to generate one. "
+                                            "The user must change it at first sign-in."))
+
+
+class UserEditForm(FlaskForm):
+    display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
+    department = SelectField(_l("Department"), coerce=int, validators=[DataRequired()])
+    roles = MultiCheckboxField(_l("Roles"), choices=list(ROLE_LABELS.items()),
+                               validators=[DataRequired()])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[Optional(), Length(max=200)],
+                             description=_l("Leave empty to generate one."))
+
+
+class ActiveForm(FlaskForm):
+    active = BooleanField()
+
+
+class DepartmentForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)])
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    actor = StringField(_l("Actor"), validators=[Optional(), Length(max=64)])
+    action = StringField(_l("Action"), validators=[Optional(), Length(max=64)])
+    object_type = StringField(_l("Object type"), validators=[Optional(), Length(max=64)])
+    object_id = StringField(_l("Object id"), validators=[Optional(), Length(max=64)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])

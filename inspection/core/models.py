@@ -1,0 +1,136 @@
+"""Departments, users and their roles, the audit trail and the login throttle."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime, timezone
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+
+def utcnow() -> datetime:
+    """Now in UTC, naive (the database columns hold UTC without a zone), to the microsecond."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Role(str, enum.Enum):
+    """What a user may do. A user holds one or more."""
+
+    ADMIN = "admin"
+    OFFICE = "office"
+    APPROVER = "approver"
+    INSPECTOR = "inspector"
+    SUPERVISOR = "supervisor"
+
+
+class Department(db.Model):
+    """A department of the bureau (劳动保障监察, 社会保险, 就业, 人力资源 ...)."""
+
+    __tablename__ = "department"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="department")
+
+    def __repr__(self) -> str:
+        return f"<Department {self.code} {self.name}>"
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_role"
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class User(UserMixin, db.Model):
+    """An account. Never deleted: disabled accounts keep their audit history."""
+
+    __tablename__ = "user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The user must choose a new password at next login (after a reset by an admin).
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    #: Part of the session identity: changing it logs the user out everywhere.
+    session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    department: Mapped[Department] = relationship(back_populates="users")
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan",
+                                                     lazy="selectin")
+
+    @property
+    def roles(self) -> set[str]:
+        return {r.role for r in self.role_rows}
+
+    def has_role(self, *roles: str | Role) -> bool:
+        wanted = {r.value if isinstance(r, Role) else r for r in roles}
+        return bool(self.roles & wanted)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class AuditHead(db.Model):
+    """One row: the sequence number and hash of the newest audit entry.
+
+    Every writer updates this row first, which takes a row lock (PostgreSQL) or the write lock
+    (SQLite), so two workers can never append after the same entry: the chain cannot fork.
+    """
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntry(db.Model):
+    """One state change. Append-only; ``hash`` chains it to the entry before."""
+
+    __tablename__ = "audit_entry"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    actor_name: Mapped[str] = mapped_column(String(64))
+    actor_roles: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str] = mapped_column(String(64), index=True)
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    summary: Mapped[dict] = mapped_column(JSON)
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),)
+
+
+class LoginFailure(db.Model):
+    """A failed login, kept for the throttle window (per account and per address)."""
+
+    __tablename__ = "login_failure"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_login_failure_key_at", "key", "at"),)

@@ -1,0 +1,243 @@
+"""Accounts, departments and sign-in: the operations views, API, CLI and tests all call.
+
+Each operation validates, changes the state, writes the audit trail and commits, all or
+nothing. Failures raise :mod:`inspection.core.errors` exceptions with a message for the user.
+"""
+from __future__ import annotations
+
+import secrets
+import string
+from typing import Iterable
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..extensions import db
+from . import audit
+from .errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
+from .models import Department, Role, User, UserRole, utcnow
+from .passwords import (demo_password_refused, hash_password, needs_rehash, policy_problems,
+                        verify_password)
+from .throttle import throttle
+
+# A valid hash of a random password: unknown users cost the same time as known ones.
+_DUMMY_HASH = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password(secrets.token_hex(16))
+    return _DUMMY_HASH
+
+
+def _roles(values: Iterable[str | Role]) -> list[str]:
+    names = sorted({v.value if isinstance(v, Role) else str(v) for v in values})
+    known = {r.value for r in Role}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValidationFailed(_("Unknown role: %(role)s", role=", ".join(unknown)),
+                               {"roles": [_("Unknown role.")]})
+    if not names:
+        raise ValidationFailed(_("A user needs at least one role."),
+                               {"roles": [_("Choose at least one role.")]})
+    return names
+
+
+def _check_password(password: str, username: str) -> None:
+    problems = policy_problems(password, username)
+    if problems:
+        raise ValidationFailed(" ".join(problems), {"password": problems})
+
+
+def get_department(name_or_id: str | int) -> Department:
+    if isinstance(name_or_id, int):
+        dept = db.session.get(Department, name_or_id)
+    else:
+        dept = db.session.scalar(select(Department).where(
+            (Department.name == name_or_id) | (Department.code == name_or_id)))
+    if dept is None:
+        raise NotFound(_("No such department: %(name)s", name=name_or_id))
+    return dept
+
+
+def create_department(name: str, code: str, actor: User | None = None) -> Department:
+    name, code = name.strip(), code.strip().upper()
+    if not name or not code:
+        raise ValidationFailed(_("A department needs a name and a code."))
+    if db.session.scalar(select(Department).where(
+            (Department.name == name) | (Department.code == code))):
+        raise Conflict(_("A department with this name or code exists already."))
+    dept = Department(name=name, code=code)
+    db.session.add(dept)
+    db.session.flush()
+    audit.record("department.create", "department", dept.id, {"name": name, "code": code},
+                 actor=actor)
+    db.session.commit()
+    return dept
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("No such user."))
+    return user
+
+
+def find_user(username: str) -> User | None:
+    return db.session.scalar(select(User).where(
+        func.lower(User.username) == username.strip().lower()))
+
+
+def create_user(username: str, display_name: str, department: Department,
+                roles: Iterable[str | Role], password: str,
+                actor: User | None = None, must_change_password: bool = False) -> User:
+    username = username.strip()
+    if not username or len(username) > 64 or any(c.isspace() for c in username):
+        raise ValidationFailed(_("The user name must be 1 to 64 characters without spaces."),
+                               {"username": [_("Not a valid user name.")]})
+    if find_user(username) is not None:
+        raise Conflict(_("The user name %(name)s is taken.", name=username),
+                       {"username": [_("This user name is taken.")]})
+    role_names = _roles(roles)
+    _check_password(password, username)
+    user = User(username=username, display_name=display_name.strip() or username,
+                department=department, password_hash=hash_password(password),
+                must_change_password=must_change_password)
+    user.role_rows = [UserRole(role=r) for r in role_names]
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", "user", user.id,
+                 {"username": username, "department": department.name, "roles": role_names},
+                 actor=actor)
+    db.session.commit()
+    return user
+
+
+def update_user(user: User, *, display_name: str, department: Department,
+                roles: Iterable[str | Role], actor: User) -> User:
+    role_names = _roles(roles)
+    if user.id == actor.id and Role.ADMIN.value not in role_names:
+        raise DomainError(_("You cannot remove your own admin role."))
+    changes = {}
+    if display_name.strip() and display_name.strip() != user.display_name:
+        changes["display_name"] = [user.display_name, display_name.strip()]
+        user.display_name = display_name.strip()
+    if department.id != user.department_id:
+        changes["department"] = [user.department.name, department.name]
+        user.department = department
+    old_roles = sorted(user.roles)
+    if old_roles != role_names:
+        changes["roles"] = [old_roles, role_names]
+        user.role_rows = [UserRole(role=r) for r in role_names]
+    if changes:
+        audit.record("user.update", "user", user.id, changes, actor=actor)
+        db.session.commit()
+    return user
+
+
+def set_active(user: User, active: bool, actor: User) -> User:
+    if user.id == actor.id and not active:
+        raise DomainError(_("You cannot disable your own account."))
+    if user.active != active:
+        user.active = active
+        if not active:
+            user.session_token = secrets.token_hex(16)  # ends every open session
+        audit.record("user.enable" if active else "user.disable", "user", user.id,
+                     {"username": user.username}, actor=actor)
+        db.session.commit()
+    return user
+
+
+def temporary_password() -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(3))
+
+
+def reset_password(user: User, actor: User, new_password: str | None = None) -> str:
+    """Set a new password chosen by an admin (or a random one, returned); the user must change
+    it at next login, and all their sessions end."""
+    password = new_password or temporary_password()
+    _check_password(password, user.username)
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    user.password_changed_at = utcnow()
+    user.session_token = secrets.token_hex(16)
+    throttle().clear(f"user:{user.username.lower()}")
+    audit.record("user.reset_password", "user", user.id, {"username": user.username},
+                 actor=actor)
+    db.session.commit()
+    return password
+
+
+def change_password(user: User, current: str, new: str, repeat: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise ValidationFailed(_("The current password is wrong."),
+                               {"current_password": [_("Wrong password.")]})
+    if new != repeat:
+        raise ValidationFailed(_("The two new passwords differ."),
+                               {"repeat_password": [_("Does not match.")]})
+    if new == current:
+        raise ValidationFailed(_("The new password must differ from the current one."),
+                               {"new_password": [_("Same as the current password.")]})
+    _check_password(new, user.username)
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    user.password_changed_at = utcnow()
+    user.session_token = secrets.token_hex(16)  # other sessions end; the caller logs in again
+    audit.record("user.change_password", "user", user.id, {"username": user.username},
+                 actor=user)
+    db.session.commit()
+
+
+def _wait_message(seconds: int) -> str:
+    minutes = max(1, -(-seconds // 60))
+    return _("Too many failed sign-ins. Try again in %(n)d minutes.", n=minutes)
+
+
+def authenticate(username: str, password: str, address: str | None) -> User:
+    """Check a sign-in. Failures are counted per account and per address and are kept even
+    though the sign-in fails: they are the throttle's memory and the audit trail's."""
+    settings = current_app.config["SETTINGS"]
+    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    user_key = f"user:{username.strip().lower()}"
+    addr_key = f"addr:{address or 'unknown'}"
+    t = throttle()
+    wait = max(t.retry_after(user_key, settings.LOGIN_MAX_FAILURES_PER_ACCOUNT, window),
+               t.retry_after(addr_key, settings.LOGIN_MAX_FAILURES_PER_ADDRESS, window))
+    if wait:
+        raise TooManyAttempts(_wait_message(wait), retry_after=wait)
+    user = find_user(username) if username.strip() else None
+    ok = verify_password(user.password_hash if user else _dummy_hash(), password)
+    if not ok:
+        t.fail(user_key, window)
+        t.fail(addr_key, window)
+        audit.record("login.failed", "user", user.id if user else None,
+                     {"username": username.strip()[:64]}, actor=None)
+        db.session.commit()
+        raise DomainError(_("Wrong user name or password."))
+    if not user.active:
+        raise DomainError(_("This account is disabled. Ask an administrator."))
+    if demo_password_refused(password):
+        raise DomainError(_("The demo password is refused outside demo mode. "
+                            "Ask an administrator to reset your password."))
+    t.clear(user_key)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    audit.record("login", "user", user.id, {"username": user.username}, actor=user)
+    db.session.commit()
+    return user
+
+
+def record_logout(user: User) -> None:
+    audit.record("logout", "user", user.id, {"username": user.username}, actor=user)
+    db.session.commit()
+
+
+def set_locale(user: User, locale: str) -> None:
+    if user.locale != locale:
+        user.locale = locale
+        audit.record("user.set_locale", "user", user.id, {"locale": locale}, actor=user)
+        db.session.commit()

@@ -1,0 +1,54 @@
+"""marshmallow schemas of the core API; load (input) and dump (output) schemas apart."""
+from __future__ import annotations
+
+import marshmallow as ma
+
+
+class CsrfTokenSchema(ma.Schema):
+    csrf_token = ma.fields.String(required=True)
+    header = ma.fields.String(required=True, metadata={"description": "Send the token in this header"})
+
+
+class DepartmentDumpSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    code = ma.fields.String()
+    active = ma.fields.Boolean()
+
+
+class MeSchema(ma.Schema):
+    id = ma.fields.Integer()
+    username = ma.fields.String()
+    display_name = ma.fields.String()
+    department = ma.fields.Nested(DepartmentDumpSchema)
+    roles = ma.fields.Method("dump_roles")
+    locale = ma.fields.String(allow_none=True)
+    must_change_password = ma.fields.Boolean()
+
+    def dump_roles(self, user):
+        return sorted(user.roles)
+
+
+class AuditQuerySchema(ma.Schema):
+    actor = ma.fields.String(validate=ma.validate.Length(max=64))
+    action = ma.fields.String(validate=ma.validate.Length(max=64))
+    object_type = ma.fields.String(validate=ma.validate.Length(max=64))
+    object_id = ma.fields.String(validate=ma.validate.Length(max=64))
+    date_from = ma.fields.Date()
+    date_to = ma.fields.Date()
+    before = ma.fields.Integer(validate=ma.validate.Range(min=1))
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
+
+
+class AuditEntryDumpSchema(ma.Schema):
+    seq = ma.fields.Integer()
+    at = ma.fields.DateTime(format="iso")
+    actor_name = ma.fields.String()
+    actor_roles = ma.fields.String()
+    action = ma.fields.String()
+    object_type = ma.fields.String()
+    object_id = ma.fields.String(allow_none=True)
+    summary = ma.fields.Dict()
+    client_address = ma.fields.String(allow_none=True)
+    prev_hash = ma.fields.String()
+    hash = ma.fields.String()

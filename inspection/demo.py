@@ -1,0 +1,49 @@
+"""The demo bureau: ``flask --app app seed-demo`` fills an empty database, deterministically."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from sqlalchemy import func, select
+
+from .core import operations as ops
+from .core.models import Role, User
+from .core.passwords import DEMO_PASSWORD
+from .extensions import db
+
+DEPARTMENTS = [
+    ("劳动保障监察", "LSJC"),
+    ("社会保险", "SHBX"),
+    ("就业", "JY"),
+    ("人力资源", "RLZY"),
+    ("法制", "FZ"),
+]
+
+#: username, full name, department code, roles
+USERS = [
+    ("admin", "系统管理员", "RLZY", [Role.ADMIN]),
+    ("office", "王晓梅", "LSJC", [Role.OFFICE]),
+    ("approver", "李建国", "LSJC", [Role.APPROVER]),
+    ("inspector1", "张伟", "LSJC", [Role.INSPECTOR]),
+    ("inspector2", "刘洋", "SHBX", [Role.INSPECTOR]),
+    ("leader", "陈志强", "LSJC", [Role.INSPECTOR]),
+    ("supervisor", "赵敏", "FZ", [Role.SUPERVISOR]),
+]
+
+
+def seed_core() -> None:
+    depts = {code: ops.create_department(name, code) for name, code in DEPARTMENTS}
+    for username, name, dept, roles in USERS:
+        ops.create_user(username, name, depts[dept], roles, DEMO_PASSWORD)
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Fill an empty database with the demo bureau (refuses when users exist)."""
+    if not current_app.config["SETTINGS"].DEMO_MODE:
+        raise click.ClickException("demo mode is off: set INSPECTION_DEMO_MODE=1 to seed the "
+                                   "demo bureau (its published password works only then)")
+    if db.session.scalar(select(func.count(User.id))):
+        click.echo("the database has users already: demo not seeded")
+        return
+    seed_core()
+    click.echo(f"demo bureau seeded; every demo account's password is {DEMO_PASSWORD}")
