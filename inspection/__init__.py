@@ -30,17 +30,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    from .core import access, cli, errors, i18n, security, templating, throttle
+
+    # Access is checked before CSRF, so an anonymous caller hears "sign in", not "bad token".
+    app.before_request(access.enforce_access)
     csrf.init_app(app)
     _init_login(app)
     api.init_app(app)
-
-    from .core import access, cli, errors, i18n, security, templating, throttle
     i18n.init_app(app)
     security.init_app(app)
     throttle.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
-    app.before_request(access.enforce_access)
 
     from .core.api import blp as core_api
     from .core.views import bp as core_views

@@ -8,11 +8,11 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from ..extensions import db
-from . import audit
+from . import audit, operations as ops
 from .access import login_only, roles
 from .models import Department, Role
 from .schemas import (AuditEntryDumpSchema, AuditQuerySchema, CsrfTokenSchema,
-                      DepartmentDumpSchema, MeSchema)
+                      DepartmentDumpSchema, MeSchema, MeUpdateSchema)
 
 blp = Blueprint("core_api", __name__, url_prefix="/api/v1",
                 description="Session, current user, departments and the audit trail")
@@ -37,6 +37,15 @@ class Me(MethodView):
     def get(self):
         """The signed-in user, with roles and department."""
         return current_user
+
+    @login_only
+    @blp.arguments(MeUpdateSchema)
+    @blp.response(200, MeSchema)
+    def patch(self, args):
+        """Change the signed-in user's own preferences (the interface language)."""
+        user = current_user._get_current_object()
+        ops.set_locale(user, args["locale"])
+        return user
 
 
 @blp.route("/departments")

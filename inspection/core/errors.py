@@ -123,7 +123,7 @@ def handle_http(error: HTTPException):
         # webargs nests errors by location; flatten one level for a stable shape.
         flat: dict[str, Any] = {}
         for value in fields.values():
-            flat.update(value if isinstance(value, dict) else {"_": value})
+            flat.update(value if isinstance(value, dict) else {"_schema": value})
         fields = flat
     message = data.get("message") or _http_message(error)
     if status == 400 and fields and "_schema" in fields:

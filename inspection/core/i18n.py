@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, current_app, has_request_context, request
 from flask_login import current_user
 
+from flask_babel import get_locale
+
 from ..extensions import babel
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
@@ -28,4 +30,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def languages():
-        return {"LANGUAGES": LANGUAGES}
+        return {"LANGUAGES": LANGUAGES, "get_locale": get_locale}

@@ -52,3 +52,7 @@ class AuditEntryDumpSchema(ma.Schema):
     client_address = ma.fields.String(allow_none=True)
     prev_hash = ma.fields.String()
     hash = ma.fields.String()
+
+
+class MeUpdateSchema(ma.Schema):
+    locale = ma.fields.String(required=True, validate=ma.validate.OneOf(["zh_CN", "en"]))

@@ -1,0 +1,92 @@
+# The project's entry points: `make run` serves the demo, `make test` runs every test.
+# GNU make. Everything runs from the project's own virtualenv in .venv/.
+
+SHELL       := /bin/bash
+PYTHON      ?= python3
+VENV        := .venv
+PY          := $(VENV)/bin/python
+HOST        ?= 127.0.0.1
+PORT        ?= 8000
+WORKERS     ?= 2
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv venv-dev translations run browsers test bench clean
+
+help:
+	@echo "make run      serve the demo bureau on http://$(HOST):$(PORT)/ (SQLite in instance/)"
+	@echo "make test     run every test (TEST_DATABASE_URL=postgresql://... for PostgreSQL;"
+	@echo "              PYTEST_ARGS='-k login -x' to pass options to pytest)"
+	@echo "make bench    run every bench/NAME.py as python -m bench.NAME"
+	@echo "make clean    remove the install stamps and instance/ (database, secret key, files)"
+
+# --- virtualenv: pip runs only when a requirements file is newer than its stamp ---------------
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: requirements.txt | $(PY)
+	$(PY) -m pip install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt | $(PY)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.installed-run
+venv-dev: $(VENV)/.installed-dev
+
+# --- translations: compile the .po catalogues (a tree without any is fine) ---------------------
+translations: venv
+	@if compgen -G 'translations/*/LC_MESSAGES/*.po' >/dev/null; then \
+		$(VENV)/bin/pybabel compile -q -d translations; \
+	else \
+		echo "no translation catalogues in translations/: skipped"; \
+	fi
+
+# --- run: the demo on an embedded database ----------------------------------------------------
+run: export INSPECTION_DEMO_MODE := 1
+run: venv translations
+	$(VENV)/bin/flask --app app init-db
+	$(VENV)/bin/flask --app app seed-demo
+	@echo
+	@echo "  Labour inspection demo: http://$(HOST):$(PORT)/"
+	@$(PY) -c 'from inspection.demo import USERS; from inspection.core.passwords import DEMO_PASSWORD; \
+		print("  accounts: " + ", ".join(u[0] for u in USERS)); \
+		print("  password: " + DEMO_PASSWORD)'
+	@echo
+	exec $(VENV)/bin/gunicorn -w $(WORKERS) -b $(HOST):$(PORT) app:app
+
+# --- browsers: Debian chromium, CJK fonts and poppler for the browser and PDF tests ------------
+browsers:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if ! { command -v fc-list >/dev/null && fc-list :lang=zh family | grep -qi 'Noto Sans CJK'; }; then \
+		missing="$$missing fonts-noto-cjk"; fi; \
+	for tool in pdftotext pdffonts pdftoppm; do \
+		command -v $$tool >/dev/null || { missing="$$missing poppler-utils"; break; }; done; \
+	if [ -n "$$missing" ]; then \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+		echo "installing:$$missing"; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q$$missing; \
+	fi
+
+# --- test: every test, browser tests included --------------------------------------------------
+test: venv-dev translations browsers
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# --- bench: each bench/NAME.py as a module; none is fine --------------------------------------
+bench: venv-dev translations
+	@set -e; shopt -s nullglob; ran=0; \
+	for file in bench/*.py; do \
+		name=$$(basename "$$file" .py); \
+		case "$$name" in _*) continue;; esac; \
+		echo "== bench.$$name"; \
+		$(PY) -m bench.$$name; \
+		ran=$$((ran + 1)); \
+	done; \
+	echo "$$ran benchmark(s) run"
+
+clean:
+	rm -f $(VENV)/.installed-run $(VENV)/.installed-dev
+	rm -rf instance/

@@ -1,0 +1,162 @@
+"""Shared fixtures: a real database (SQLite file, or TEST_DATABASE_URL), migrated once per run
+with the project's own Alembic migrations and emptied after every test."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from inspection import create_app
+from inspection.core import audit
+from inspection.core import operations as ops
+from inspection.extensions import db
+
+PASSWORD = "Correct-horse-42"
+SECRET = "test-secret-key-not-for-production-0123456789"
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    # A clean schema for every run.
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1)
+                           if url.startswith("postgresql://") else url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    return _database_url(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def app_config(database_url, tmp_path_factory) -> dict:
+    return {"DATABASE_URL": database_url, "SECRET_KEY": SECRET, "TESTING": True,
+            "DEMO_MODE": False, "FILE_STORE": str(tmp_path_factory.mktemp("files"))}
+
+
+@pytest.fixture(scope="session")
+def app(app_config):
+    from flask_migrate import upgrade
+
+    application = create_app(app_config)
+    with application.app_context():
+        upgrade()
+    return application
+
+
+def _empty_database() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+    audit.ensure_head()
+    db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def _clean(request):
+    yield
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        with app.app_context():
+            db.session.remove()
+            _empty_database()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.test_request_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def department(app):
+    with app.app_context():
+        dept = ops.create_department("劳动保障监察", "LSJC")
+        return dept.id
+
+
+@pytest.fixture
+def make_user(app, department):
+    """make_user('alice', 'office', ...) -> user id, with the password PASSWORD."""
+    def make(username: str, *roles: str, department_id: int | None = None) -> int:
+        with app.app_context():
+            dept = ops.get_department(department_id or department)
+            return ops.create_user(username, username.title(), dept, roles or ("office",),
+                                   PASSWORD).id
+    return make
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html) or \
+        re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+class Client:
+    """The Flask test client with the steps a person takes: open the form, then submit it."""
+
+    def __init__(self, app):
+        self.app = app
+        self.http = app.test_client()
+
+    def get(self, *a, **kw):
+        return self.http.get(*a, **kw)
+
+    def token(self, path: str = "/login") -> str:
+        return csrf_from(self.http.get(path).get_data(as_text=True))
+
+    def post_form(self, path: str, data: dict, token_from: str | None = None, **kw):
+        data = dict(data)
+        data.setdefault("csrf_token", self.token(token_from or path))
+        return self.http.post(path, data=data, **kw)
+
+    def login(self, username: str, password: str = PASSWORD):
+        return self.post_form("/login", {"username": username, "password": password})
+
+    def api_token(self) -> str:
+        return self.http.get("/api/v1/auth/csrf-token").get_json()["csrf_token"]
+
+    def api(self, method: str, path: str, json=None, **kw):
+        headers = kw.pop("headers", {})
+        if method.upper() not in ("GET", "HEAD"):
+            headers.setdefault("X-CSRFToken", self.api_token())
+        return self.http.open(path, method=method.upper(), json=json, headers=headers, **kw)
+
+
+@pytest.fixture
+def client(app):
+    return Client(app)
+
+
+@pytest.fixture
+def login_as(app, make_user):
+    """login_as('office') -> a Client signed in as a new user holding that role."""
+    def login(*roles: str, username: str | None = None) -> Client:
+        name = username or "u_" + "_".join(roles)
+        make_user(name, *roles)
+        c = Client(app)
+        response = c.login(name)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return c
+    return login
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
