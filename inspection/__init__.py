@@ -48,6 +48,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(core_views)
     api.register_blueprint(core_api)
 
+    from . import catalogue, directory
+    directory.init_app(app)
+    catalogue.init_app(app)
+
     cli.init_app(app)
     _init_sqlite(app)
     return app

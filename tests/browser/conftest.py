@@ -137,7 +137,9 @@ def live_server(tmp_path_factory, request):
     with open(log, "wb") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-             "--access-logfile", "-", "--error-logfile", "-", "app:app"],
+             "--access-logfile", "-", "--error-logfile", "-",
+             # the default control socket is one path per user: never share it with `make run`
+             "--no-control-socket", "app:app"],
             cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL)
     try:
@@ -151,7 +153,7 @@ def live_server(tmp_path_factory, request):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
-        if exited_early or request.session.testsfailed:
+        if exited_early:  # a failed test shows the log in its own report (makereport above)
             sys.stderr.write(f"\n--- gunicorn log ({log}) ---\n{_log_tail(log, 200)}\n")
         _server_log = None
 

@@ -1,0 +1,112 @@
+"""Reading and writing the office's spreadsheets (CSV and XLSX), streaming.
+
+Both directories import and export through this module. Rows are read one at a time (no list
+of a million rows in memory) and headers may be given by column key, Chinese label or English
+label, so a template filled in Excel in either language imports the same.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import IO, Any, Iterable, Iterator, Sequence
+
+from openpyxl import Workbook, load_workbook
+
+
+class TableError(ValueError):
+    """The file cannot be read as a table (wrong type, unknown or missing headers)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    zh: str
+    en: str
+    required: bool = False
+    #: A short note for the template's second header row (format, allowed values ...).
+    hint: str = ""
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10] if getattr(value, "hour", 0) == 0 else value.isoformat()
+    return str(value).strip()
+
+
+def _header_index(headers: Sequence[str], columns: Sequence[Column]) -> dict[int, str]:
+    names: dict[str, str] = {}
+    for col in columns:
+        for alias in (col.key, col.zh, col.en):
+            names[alias.strip().lower()] = col.key
+    index, seen = {}, set()
+    for i, header in enumerate(headers):
+        key = names.get(_cell(header).lower().rstrip("*").strip())
+        if key is not None and key not in seen:
+            index[i] = key
+            seen.add(key)
+    missing = [c.zh for c in columns if c.required and c.key not in seen]
+    if missing:
+        raise TableError("missing columns: " + ", ".join(missing))
+    return index
+
+
+def _decode(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK by default
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise TableError("the CSV file is neither UTF-8 nor GBK")
+
+
+def read_rows(stream: IO[bytes], filename: str,
+              columns: Sequence[Column]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(row_number, {key: text})`` for every non-empty data row. Row numbers are as
+    the office sees them in Excel (the header is row 1). A second header row of hints, as in
+    our template, is skipped."""
+    name = filename.lower()
+    if name.endswith(".csv"):
+        text = io.StringIO(_decode(stream.read()), newline="")
+        rows: Iterator[Sequence[Any]] = csv.reader(text)
+    elif name.endswith(".xlsx"):
+        try:
+            book = load_workbook(stream, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a file that is not XLSX
+            raise TableError(f"not a readable XLSX file ({exc.__class__.__name__})") from None
+        rows = book.worksheets[0].iter_rows(values_only=True)
+    else:
+        raise TableError("only .csv and .xlsx files can be imported")
+    try:
+        headers = next(rows)
+    except StopIteration:
+        raise TableError("the file is empty") from None
+    index = _header_index([_cell(h) for h in headers], columns)
+    hint_row = {c.key: c.hint for c in columns}
+    for number, row in enumerate(rows, start=2):
+        values = {index[i]: _cell(v) for i, v in enumerate(row) if i in index}
+        if not any(values.values()):
+            continue
+        if number == 2 and all(values.get(k, "") == hint_row.get(k, "") for k in values):
+            continue
+        yield number, values
+
+
+def write_xlsx(columns: Sequence[Column], rows: Iterable[Sequence[Any]], sheet: str,
+               lang: str = "zh", hints: bool = False) -> bytes:
+    """An XLSX of ``rows`` under the columns' headers, written in streaming mode."""
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(sheet[:31])
+    ws.append([(c.zh if lang == "zh" else c.en) + ("*" if c.required and hints else "")
+               for c in columns])
+    if hints:
+        ws.append([c.hint for c in columns])
+    for row in rows:
+        ws.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
