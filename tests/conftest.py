@@ -44,8 +44,15 @@ def app_config(database_url, tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="session")
-def app(app_config):
+def app(app_config, project_root):
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
     from flask_migrate import upgrade
+
+    # Compile the catalogues so that a bare `pytest` sees the same pages as `make test`.
+    for po in (project_root / "translations").glob("*/LC_MESSAGES/messages.po"):
+        with po.open("rb") as src, po.with_suffix(".mo").open("wb") as dst:
+            write_mo(dst, read_po(src))
 
     application = create_app(app_config)
     with application.app_context():

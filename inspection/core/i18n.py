@@ -14,14 +14,20 @@ COOKIE = "lang"
 
 
 def select_locale() -> str:
-    if not has_request_context():  # CLI: messages in the bureau's default language
-        return current_app.config["SETTINGS"].DEFAULT_LOCALE
-    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
-        return current_user.locale
-    chosen = request.cookies.get(COOKIE)
-    if chosen in LANGUAGES:
-        return chosen
-    return current_app.config["SETTINGS"].DEFAULT_LOCALE
+    """The setting and the cookie say ``zh_CN``; Babel reads it as zh_Hans_CN, which is why the
+    catalogue lives in translations/zh_Hans_CN."""
+    code = current_app.config["SETTINGS"].DEFAULT_LOCALE
+    if has_request_context():  # the CLI speaks the bureau's default language
+        if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+            code = current_user.locale
+        elif request.cookies.get(COOKIE) in LANGUAGES:
+            code = request.cookies[COOKIE]
+    return code
+
+
+def current_language() -> str:
+    """``zh_CN`` or ``en``: the key of LANGUAGES in force for this request."""
+    return "zh_CN" if get_locale().language == "zh" else "en"
 
 
 def init_app(app: Flask) -> None:
@@ -30,4 +36,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def languages():
-        return {"LANGUAGES": LANGUAGES, "get_locale": get_locale}
+        return {"LANGUAGES": LANGUAGES, "current_language": current_language}
