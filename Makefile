@@ -38,7 +38,7 @@ venv-dev: $(VENV)/.installed-dev
 # --- translations: compile the .po catalogues (a tree without any is fine) ---------------------
 translations: venv
 	@if compgen -G 'translations/*/LC_MESSAGES/*.po' >/dev/null; then \
-		$(VENV)/bin/pybabel compile -q -d translations; \
+		$(VENV)/bin/pybabel -q compile -d translations; \
 	else \
 		echo "no translation catalogues in translations/: skipped"; \
 	fi

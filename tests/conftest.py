@@ -3,7 +3,6 @@ with the project's own Alembic migrations and emptied after every test."""
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,8 @@ from inspection.core import audit
 from inspection.core import operations as ops
 from inspection.extensions import db
 
-PASSWORD = "Correct-horse-42"
+from helpers import PASSWORD, Client
+
 SECRET = "test-secret-key-not-for-production-0123456789"
 
 
@@ -106,44 +106,6 @@ def make_user(app, department):
             return ops.create_user(username, username.title(), dept, roles or ("office",),
                                    PASSWORD).id
     return make
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html) or \
-        re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
-    assert match, "no CSRF token in page"
-    return match.group(1)
-
-
-class Client:
-    """The Flask test client with the steps a person takes: open the form, then submit it."""
-
-    def __init__(self, app):
-        self.app = app
-        self.http = app.test_client()
-
-    def get(self, *a, **kw):
-        return self.http.get(*a, **kw)
-
-    def token(self, path: str = "/login") -> str:
-        return csrf_from(self.http.get(path).get_data(as_text=True))
-
-    def post_form(self, path: str, data: dict, token_from: str | None = None, **kw):
-        data = dict(data)
-        data.setdefault("csrf_token", self.token(token_from or path))
-        return self.http.post(path, data=data, **kw)
-
-    def login(self, username: str, password: str = PASSWORD):
-        return self.post_form("/login", {"username": username, "password": password})
-
-    def api_token(self) -> str:
-        return self.http.get("/api/v1/auth/csrf-token").get_json()["csrf_token"]
-
-    def api(self, method: str, path: str, json=None, **kw):
-        headers = kw.pop("headers", {})
-        if method.upper() not in ("GET", "HEAD"):
-            headers.setdefault("X-CSRFToken", self.api_token())
-        return self.http.open(path, method=method.upper(), json=json, headers=headers, **kw)
 
 
 @pytest.fixture

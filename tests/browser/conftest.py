@@ -10,7 +10,9 @@ Database choice: the server always runs on its own fresh SQLite file in a tempor
 when TEST_DATABASE_URL names PostgreSQL. The unit-test fixtures drop the PostgreSQL schema at the
 start of a run and truncate every table after each test; a server sharing that database would
 lose its seeded users mid-run. The browser tests check pages, not the database engine; the
-PostgreSQL path is covered by the unit tests that run on TEST_DATABASE_URL.
+PostgreSQL path is covered by the unit tests that run on TEST_DATABASE_URL. The server does not
+inherit DATABASE_URL, REDIS_URL, SECRET_KEY or any INSPECTION_* variable either: the login
+throttle keeps its counts in that SQLite file, so no earlier run can lock a demo account.
 """
 from __future__ import annotations
 
@@ -93,6 +95,17 @@ def _server_env(tmp: Path) -> dict[str, str]:
     return env
 
 
+def _compile_catalogues() -> None:
+    """What `make translations` does, so that a bare `pytest tests/browser` serves the same
+    pages as `make test`."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (ROOT / "translations").glob("*/LC_MESSAGES/messages.po"):
+        with po.open("rb") as src, po.with_suffix(".mo").open("wb") as dst:
+            write_mo(dst, read_po(src))
+
+
 def _flask(env: dict[str, str], *args: str) -> None:
     result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT,
                             env=env, capture_output=True, text=True, timeout=120)
@@ -128,6 +141,7 @@ def live_server(tmp_path_factory, request):
     global _server_log
     tmp = tmp_path_factory.mktemp("live_server")
     env = _server_env(tmp)
+    _compile_catalogues()
     _flask(env, "init-db")
     _flask(env, "seed-demo")
     port = _free_port()
@@ -222,7 +236,13 @@ def _finish(context, watch) -> None:
     context.close()
     errors = watch.unexpected()
     if errors:
-        pytest.fail("errors in the browser console:\n  " + "\n  ".join(errors), pytrace=False)
+        hint = ""
+        if any("favicon.ico" in e for e in errors):
+            # Chromium asks once per browser, so only the first test of a run sees this one.
+            hint = ("\n(a page without <link rel=\"icon\" ...> makes Chromium fetch /favicon.ico;"
+                    " link an icon in templates/base.html or serve /favicon.ico)")
+        pytest.fail("errors in the browser console:\n  " + "\n  ".join(errors) + hint,
+                    pytrace=False)
 
 
 @pytest.fixture

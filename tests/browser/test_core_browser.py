@@ -48,9 +48,10 @@ def switch_language(page, code: str) -> None:
 
 def zh_translation(msgid: str) -> str | None:
     """The compiled Chinese of ``msgid``, or None while there is no catalogue for it."""
-    mo = ROOT / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.mo"
-    if not mo.exists():
+    found = sorted((ROOT / "translations").glob("zh*/LC_MESSAGES/messages.mo"))
+    if not found:
         return None
+    mo = found[0]
     from babel.messages.mofile import read_mo
 
     with open(mo, "rb") as fh:

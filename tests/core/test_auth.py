@@ -8,7 +8,7 @@ from inspection.core.models import AuditEntry, LoginFailure, User
 from inspection.core.passwords import DEMO_PASSWORD, hash_password
 from inspection.extensions import db
 
-from conftest import PASSWORD, Client
+from helpers import PASSWORD, Client
 
 
 def _count(app, model, *where):
@@ -116,7 +116,7 @@ def test_session_cookie_flags(app, make_user):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     secure = app.test_client()
     html = secure.get("/login", base_url="https://localhost").get_data(as_text=True)
-    from conftest import csrf_from
+    from helpers import csrf_from
     r = secure.post("/login", base_url="https://localhost",
                     data={"username": "alice", "password": PASSWORD,
                           "csrf_token": csrf_from(html)})

@@ -4,7 +4,7 @@ import sys
 
 from babel.messages.pofile import read_po
 
-from conftest import Client
+from helpers import Client
 
 
 def test_every_message_is_translated_to_chinese(project_root, tmp_path):

@@ -5,7 +5,7 @@ from inspection import create_app
 from inspection.core.models import Department
 from inspection.extensions import db
 
-from conftest import Client
+from helpers import Client
 
 
 def test_security_headers(client):

@@ -1,0 +1,451 @@
+"""Check a published draw record: anyone can re-run the draw and compare.
+
+Usage::
+
+    python -m inspection.draws.verify [--trace] RECORD.json [NAME=]POOL_FILE...
+
+Each pool file is matched to the record's pool whose ``file`` has the same base name, or
+named explicitly as ``NAME=PATH``. Prints ``OK`` and exits 0 when everything matches;
+otherwise prints every problem found (which pool, which hash, expected and found, the first
+differing pick) and exits 1. Usage errors (bad arguments, unreadable or non-JSON files)
+exit 2. The record format is described in ``docs/draws.md``.
+
+Standard library only. This file and ``rfc3797.py`` are all a verifier needs: copy both
+into one directory and run ``python verify.py RECORD.json POOL_FILE...``. Run that way (or
+as ``python inspection/draws/verify.py``) the engine is loaded from the sibling file by
+path, so the ``inspection`` package, whose ``__init__`` imports Flask, is never imported.
+Only ``python -m inspection.draws.verify`` and the application's own import go through the
+package (``from . import rfc3797``), which the ``-m`` form imports anyway.
+
+The application reuses :func:`verify` (record dict and pool bytes in, problems out),
+:func:`sources_for`, :func:`pool_file_bytes`, :func:`parse_pool_file` and
+:func:`secret_commitment`, so that the draw it makes is the draw this file checks.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import re
+import sys
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable
+
+
+def _load_sibling_engine():
+    """Load ``rfc3797.py`` from this file's directory without importing any package."""
+    name = "_draws_rfc3797_standalone"
+    if name in sys.modules:
+        return sys.modules[name]
+    path = Path(__file__).resolve().with_name("rfc3797.py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise ImportError(f"rfc3797.py must sit next to verify.py ({path} not found)")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+if __package__:
+    from . import rfc3797
+else:
+    rfc3797 = _load_sibling_engine()
+
+ALGORITHM = rfc3797.ALGORITHM
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+
+
+# --- helpers shared with the application ------------------------------------------------------
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def secret_commitment(secret: str) -> str:
+    """The published commitment to a secret: SHA-256 (lower-case hex) of its UTF-8 bytes."""
+    return sha256_hex(secret.encode("utf-8"))
+
+
+def pool_file_bytes(ids: Iterable[str]) -> bytes:
+    """The canonical pool file for ``ids``: UTF-8, one id a line, sorted, LF, final LF.
+
+    Raises ``ValueError`` for a duplicate, empty or white-space-bearing id.
+    """
+    ordered = sorted(ids)
+    for before, after in zip(ordered, ordered[1:]):
+        if before == after:
+            raise ValueError(f"duplicate candidate id {after!r}")
+    for candidate in ordered:
+        if not isinstance(candidate, str) or not candidate or candidate != candidate.strip() \
+                or "\n" in candidate or "\r" in candidate:
+            raise ValueError(f"candidate id {candidate!r} is empty or has white space")
+    return "".join(candidate + "\n" for candidate in ordered).encode("utf-8")
+
+
+def parse_pool_file(data: bytes) -> list[str]:
+    """The candidate ids of a canonical pool file, in order; ``ValueError`` says what is wrong."""
+    if not data:
+        return []
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 (byte {exc.start})") from None
+    if text.startswith("\ufeff"):
+        raise ValueError("starts with a byte-order mark")
+    if "\r" in text:
+        raise ValueError("has CR characters; lines must end with LF only")
+    if not text.endswith("\n"):
+        raise ValueError("the last line does not end with LF")
+    ids = text[:-1].split("\n")
+    previous = None
+    for lineno, candidate in enumerate(ids, 1):
+        if not candidate:
+            raise ValueError(f"line {lineno} is empty")
+        if candidate != candidate.strip():
+            raise ValueError(f"line {lineno} ({candidate!r}) has leading or trailing white space")
+        if previous is not None:
+            if candidate == previous:
+                raise ValueError(f"line {lineno} repeats {candidate!r}")
+            if candidate < previous:
+                raise ValueError(f"line {lineno} ({candidate!r}) is out of order "
+                                 f"after {previous!r}")
+        previous = candidate
+    return ids
+
+
+def sources_for(record: dict) -> list:
+    """The sources the draw uses: the public values, then each secret, in commitment order.
+
+    ``execution.sources`` holds one list of values per declared public source, in the
+    declared order; each revealed secret then adds one source holding just that string,
+    in the order of ``commitment.secret_commitments``. Raises ``KeyError``/``TypeError`` on
+    a malformed record (``verify`` reports those as problems).
+    """
+    execution = record["execution"]
+    revealed = {entry["party"]: entry["secret"] for entry in execution["secrets_revealed"]}
+    sources = list(execution["sources"])
+    for entry in record["commitment"]["secret_commitments"]:
+        sources.append([revealed[entry["party"]]])
+    return sources
+
+
+# --- the check --------------------------------------------------------------------------------
+
+def verify(record: dict, pool_texts: dict[str, bytes]) -> list[str]:
+    """Every problem with ``record`` given the pool files' bytes by pool name; [] means OK."""
+    problems: list[str] = []
+    if not isinstance(record, dict):
+        return ["the record is not a JSON object"]
+    if record.get("algorithm") != ALGORITHM:
+        return [f"algorithm: the record says {record.get('algorithm')!r}, "
+                f"this verifier implements {ALGORITHM!r}"]
+    commitment, execution, results = (record.get(k) for k in ("commitment", "execution", "results"))
+    for key, value, kind in (("commitment", commitment, dict), ("execution", execution, dict),
+                             ("results", results, list)):
+        if not isinstance(value, kind):
+            problems.append(f"{key}: missing or not a JSON {'object' if kind is dict else 'array'}")
+    if problems:
+        return problems
+
+    _check_times(commitment, execution, problems)
+    pools = _check_pools(commitment, pool_texts, problems)
+    sources = _check_sources(commitment, execution, problems)
+    _check_results(pools, sources, results, problems)
+    return problems
+
+
+def _check_times(commitment: dict, execution: dict, problems: list[str]) -> None:
+    times = {}
+    for where, block, key in (("commitment.committed_at", commitment, "committed_at"),
+                              ("execution.executed_at", execution, "executed_at")):
+        value = block.get(key)
+        try:
+            # "Z" is spelled out for Python < 3.11, whose fromisoformat does not read it.
+            moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+        except (AttributeError, TypeError, ValueError):
+            problems.append(f"{where}: {value!r} is not an ISO 8601 date and time")
+            continue
+        if moment.tzinfo is None:
+            problems.append(f"{where}: {value!r} has no UTC offset")
+            continue
+        times[where] = moment
+    if len(times) == 2 and not times["execution.executed_at"] > times["commitment.committed_at"]:
+        problems.append(f"execution.executed_at ({execution['executed_at']}) is not after "
+                        f"commitment.committed_at ({commitment['committed_at']})")
+
+
+def _check_pools(commitment: dict, pool_texts: dict[str, bytes],
+                 problems: list[str]) -> list[tuple[dict, list[str] | None]]:
+    """The committed pools, each with its ids when its file checks out (else None)."""
+    entries = commitment.get("pools")
+    if not isinstance(entries, list) or not entries:
+        problems.append("commitment.pools: missing or empty")
+        return []
+    checked, names = [], set()
+    for n, pool in enumerate(entries, 1):
+        where = f"commitment.pools[{n}]"
+        if not isinstance(pool, dict):
+            problems.append(f"{where}: not a JSON object")
+            continue
+        name, file, digest = pool.get("name"), pool.get("file"), pool.get("sha256")
+        size, count = pool.get("size"), pool.get("count")
+        bad = []
+        if not isinstance(name, str) or not name or name in names:
+            bad.append(f"name {name!r} is missing or repeated")
+        if not isinstance(file, str) or not file:
+            bad.append(f"file {file!r} is missing")
+        if not isinstance(digest, str) or not _SHA256.match(digest):
+            bad.append(f"sha256 {digest!r} is not 64 lower-case hex digits")
+        if not _is_count(size):
+            bad.append(f"size {size!r} is not a whole number")
+        if not _is_count(count) or (_is_count(size) and count > size):
+            bad.append(f"count {count!r} is not a whole number from 0 to the size")
+        if bad:
+            problems.append(f"{where}: " + "; ".join(bad))
+            continue
+        names.add(name)
+        label = f"pool {name} ({file})"
+        data = pool_texts.get(name)
+        if data is None:
+            problems.append(f"pool {name}: no pool file given (the record names {file})")
+            checked.append((pool, None))
+            continue
+        found = sha256_hex(data)
+        if found != digest:
+            problems.append(f"{label}: SHA-256 differs from the commitment: "
+                            f"committed {digest}, the file has {found}")
+            checked.append((pool, None))
+            continue
+        try:
+            ids = parse_pool_file(data)
+        except ValueError as exc:
+            problems.append(f"{label}: not a canonical pool file: {exc}")
+            checked.append((pool, None))
+            continue
+        if len(ids) != size:
+            problems.append(f"{label}: the commitment says {size} candidates, "
+                            f"the file has {len(ids)}")
+            checked.append((pool, None))
+            continue
+        checked.append((pool, ids))
+    for name in sorted(set(pool_texts) - names):
+        problems.append(f"pool file given for {name!r}, which the record does not commit to")
+    return checked
+
+
+def _check_sources(commitment: dict, execution: dict, problems: list[str]) -> list | None:
+    """The sources to re-run with, or None when they cannot be trusted."""
+    before = len(problems)
+    declared = commitment.get("sources_declared")
+    values = execution.get("sources")
+    if not isinstance(declared, list):
+        problems.append("commitment.sources_declared: missing or not a JSON array")
+    if not isinstance(values, list):
+        problems.append("execution.sources: missing or not a JSON array")
+    elif isinstance(declared, list) and len(values) != len(declared):
+        problems.append(f"execution.sources has {len(values)} sources, "
+                        f"commitment.sources_declared declares {len(declared)}")
+
+    committed = commitment.get("secret_commitments")
+    revealed = execution.get("secrets_revealed")
+    commitments: dict[str, str] = {}
+    if not isinstance(committed, list):
+        problems.append("commitment.secret_commitments: missing or not a JSON array")
+        committed = []
+    for n, entry in enumerate(committed, 1):
+        party = entry.get("party") if isinstance(entry, dict) else None
+        digest = entry.get("sha256") if isinstance(entry, dict) else None
+        if not isinstance(party, str) or not party or party in commitments:
+            problems.append(f"commitment.secret_commitments[{n}]: party {party!r} "
+                            "is missing or repeated")
+        elif not isinstance(digest, str) or not _SHA256.match(digest):
+            problems.append(f"secret of party {party}: commitment {digest!r} "
+                            "is not 64 lower-case hex digits")
+            commitments[party] = ""
+        else:
+            commitments[party] = digest
+    secrets: dict[str, str] = {}
+    reported: set[str] = set()
+    if not isinstance(revealed, list):
+        problems.append("execution.secrets_revealed: missing or not a JSON array")
+        revealed = []
+    for n, entry in enumerate(revealed, 1):
+        party = entry.get("party") if isinstance(entry, dict) else None
+        secret = entry.get("secret") if isinstance(entry, dict) else None
+        if not isinstance(party, str) or party in secrets or party in reported:
+            problems.append(f"execution.secrets_revealed[{n}]: party {party!r} "
+                            "is missing or repeated")
+        elif party not in commitments:
+            problems.append(f"secret of party {party}: revealed but never committed")
+        elif not isinstance(secret, str):
+            problems.append(f"secret of party {party}: {secret!r} is not a string")
+            reported.add(party)
+        else:
+            secrets[party] = secret
+            found = secret_commitment(secret)
+            if commitments[party] and found != commitments[party]:
+                problems.append(f"secret of party {party}: SHA-256 of the revealed secret is "
+                                f"{found}, the commitment is {commitments[party]}")
+    for party in commitments:
+        if party not in secrets and party not in reported:
+            problems.append(f"secret of party {party}: committed but not revealed")
+    if len(problems) > before:
+        return None
+
+    sources = sources_for({"commitment": commitment, "execution": execution})
+    try:
+        key = rfc3797.key_string(sources)
+    except (TypeError, ValueError) as exc:
+        problems.append(f"sources: {exc}")
+        return None
+    recorded = execution.get("key_string")
+    if recorded is not None and recorded != key:
+        problems.append(f"execution.key_string: the record says {recorded!r}, "
+                        f"the sources give {key!r}")
+        return None
+    return sources
+
+
+def _check_results(pools: list[tuple[dict, list[str] | None]], sources: list | None,
+                   results: list, problems: list[str]) -> None:
+    by_pool: dict[str, dict] = {}
+    for n, result in enumerate(results, 1):
+        name = result.get("pool") if isinstance(result, dict) else None
+        if not isinstance(name, str) or name in by_pool:
+            problems.append(f"results[{n}]: pool {name!r} is missing or repeated")
+            continue
+        by_pool[name] = result
+    committed = {pool["name"] for pool, _ in pools}
+    for name in by_pool:
+        if name not in committed:
+            problems.append(f"results: pool {name} was not committed to")
+
+    for pool, ids in pools:
+        name, count = pool["name"], pool["count"]
+        result = by_pool.get(name)
+        if result is None:
+            problems.append(f"pool {name}: no result in the record")
+            continue
+        if ids is None or sources is None:
+            why = "its pool file" if ids is None else "the sources"
+            problems.append(f"pool {name}: selection not re-run because {why} "
+                            "failed the checks above")
+            continue
+        positions, selected = result.get("positions"), result.get("selected")
+        if not isinstance(positions, list) or not isinstance(selected, list):
+            problems.append(f"pool {name}: result positions and selected must be JSON arrays")
+            continue
+        expected = rfc3797.select(ids, sources, count)
+        expected_ids = [ids[p - 1] for p in expected]
+        _compare(f"pool {name}", "position", positions, expected,
+                 lambda p: f" ({ids[p - 1]})" if _is_count(p) and 1 <= p <= len(ids) else "",
+                 problems)
+        if positions == expected:
+            _compare(f"pool {name}", "selected id", selected, expected_ids, lambda _: "", problems)
+
+
+def _compare(label: str, what: str, found: list, expected: list, note, problems: list[str]) -> None:
+    if found == expected:
+        return
+    for pick, (have, want) in enumerate(zip(found, expected), 1):
+        if have != want:
+            problems.append(f"{label}: pick {pick} differs: the record has {what} {have!r}"
+                            f"{note(have)}, the re-run gives {want!r}{note(want)}")
+            break
+    if len(found) != len(expected):
+        problems.append(f"{label}: the record lists {len(found)} {what}s, "
+                        f"the committed count is {len(expected)}")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+# --- command line -----------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m inspection.draws.verify",
+        description="Re-run a published RFC 3797 draw and compare it with its record.")
+    parser.add_argument("record", help="the draw record (JSON)")
+    parser.add_argument("pools", nargs="+", metavar="[NAME=]POOL_FILE",
+                        help="a pool file, matched by its base name or named NAME=FILE")
+    parser.add_argument("--trace", action="store_true",
+                        help="also print every selection step (counter, MD5, divisor, pick)")
+    args = parser.parse_args(argv)
+
+    try:
+        record = json.loads(Path(args.record).read_bytes().decode("utf-8"), parse_float=Decimal)
+    except OSError as exc:
+        return _usage_error(f"cannot read {args.record}: {exc.strerror or exc}")
+    except (UnicodeDecodeError, ValueError) as exc:
+        return _usage_error(f"{args.record} is not a JSON document: {exc}")
+    if not isinstance(record, dict):
+        return _usage_error(f"{args.record} is not a draw record (not a JSON object)")
+
+    committed = _committed_files(record)
+    pool_texts: dict[str, bytes] = {}
+    for arg in args.pools:
+        name, sep, path = arg.partition("=")
+        if not (sep and name in committed.values()):
+            path = arg
+            name = committed.get(Path(arg).name)
+            if name is None:
+                files = ", ".join(sorted(committed)) or "none"
+                return _usage_error(f"{arg} is not a pool file named in the record ({files}); "
+                                    "write NAME=FILE to name its pool")
+        if name in pool_texts:
+            return _usage_error(f"two files given for pool {name}")
+        try:
+            pool_texts[name] = Path(path).read_bytes()
+        except OSError as exc:
+            return _usage_error(f"cannot read {path}: {exc.strerror or exc}")
+
+    problems = verify(record, pool_texts)
+    if problems:
+        print(f"FAILED: {len(problems)} problem{'s' if len(problems) > 1 else ''}")
+        for problem in problems:
+            print(f"- {problem}")
+        return 1
+    if args.trace:
+        _print_trace(record, pool_texts)
+    print("OK")
+    return 0
+
+
+def _committed_files(record: dict) -> dict[str, str]:
+    """File base name -> pool name, as far as the record's pool list is readable."""
+    commitment = record.get("commitment")
+    pools = commitment.get("pools") if isinstance(commitment, dict) else None
+    files = {}
+    for pool in pools if isinstance(pools, list) else []:
+        if isinstance(pool, dict) and isinstance(pool.get("file"), str) \
+                and isinstance(pool.get("name"), str):
+            files[Path(pool["file"]).name] = pool["name"]
+    return files
+
+
+def _print_trace(record: dict, pool_texts: dict[str, bytes]) -> None:
+    sources = sources_for(record)
+    print(f"key string: {rfc3797.key_string(sources)}")
+    for pool in record["commitment"]["pools"]:
+        ids = parse_pool_file(pool_texts[pool["name"]])
+        print(f"pool {pool['name']}: {pool['count']} of {pool['size']}")
+        print(f"{'step':>5}  {'hex value of MD5':32}  {'div':>7}  {'index':>7}  "
+              f"{'position':>8}  candidate")
+        for step in rfc3797.trace(len(ids), sources, pool["count"]):
+            print(f"{step.counter + 1:5d}  {step.md5}  {step.remaining:7d}  {step.index:7d}  "
+                  f"{step.position:8d}  {ids[step.position - 1]}")
+
+
+def _usage_error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
