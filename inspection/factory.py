@@ -48,9 +48,12 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(core_views)
     api.register_blueprint(core_api)
 
-    from . import catalogue, directory
+    from . import catalogue, directory, draws, fieldwork, planning
     directory.init_app(app)
     catalogue.init_app(app)
+    planning.init_app(app)
+    draws.init_app(app)
+    fieldwork.init_app(app)
 
     cli.init_app(app)
     _init_sqlite(app)
