@@ -179,8 +179,8 @@ def user_new():
 @roles(Role.ADMIN)
 def user_edit(user_id: int):
     user = ops.get_user(user_id)
-    form = UserEditForm(obj=user, department=user.department_id,
-                        roles=sorted(user.roles) if request.method == "GET" else None)
+    form = UserEditForm(data={"display_name": user.display_name,
+                              "department": user.department_id, "roles": sorted(user.roles)})
     form.department.choices = _department_choices()
     status = 200
     if form.validate_on_submit():

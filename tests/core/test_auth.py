@@ -257,3 +257,15 @@ def test_cli_creates_the_first_admin(app):
     again = runner.invoke(args=["users", "create", "chief", "--role", "admin",
                                 "--department", "人力资源", "--password", "Chief-pass-2026"])
     assert again.exit_code != 0 and "chief" in again.output
+
+
+def test_user_edit_form_shows_the_users_department(app, login_as, make_user):
+    with app.app_context():
+        other = ops.create_department("社会保险", "SHBX")
+        other_id = other.id
+    uid = make_user("dora", "inspector", department_id=other_id)
+    admin = login_as("admin")
+    html = admin.get(f"/admin/users/{uid}").get_data(as_text=True)
+    import re
+    selected = re.search(r'<option selected value="(\d+)">|<option value="(\d+)" selected>', html)
+    assert selected and int(selected.group(1) or selected.group(2)) == other_id
