@@ -64,6 +64,46 @@ def _decode(raw: bytes) -> str:
     raise TableError("the CSV file is neither UTF-8 nor GBK")
 
 
+_SNIFF = 1 << 20
+
+
+def _sniff_encoding(head: bytes) -> str:
+    """UTF-8 or GBK, judged on the first MiB (a character cut at its end is not an error)."""
+    try:
+        head.decode("utf-8-sig")
+        return "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        if len(head) == _SNIFF and exc.start >= len(head) - 3 and exc.reason == "unexpected end of data":
+            return "utf-8-sig"
+    try:
+        head.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError as exc:
+        if len(head) == _SNIFF and exc.start >= len(head) - 3:
+            return "gb18030"
+    raise TableError("the CSV file is neither UTF-8 nor GBK")
+
+
+def _csv_rows(stream: IO[bytes]) -> Iterator[list[str]]:
+    """CSV rows, decoded while reading: a big file is never held in memory whole."""
+    if not (hasattr(stream, "seekable") and stream.seekable()):
+        yield from csv.reader(io.StringIO(_decode(stream.read()), newline=""))
+        return
+    start = stream.tell()
+    encoding = _sniff_encoding(stream.read(_SNIFF))
+    stream.seek(start)
+    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    try:
+        yield from csv.reader(text)
+    except UnicodeDecodeError:
+        raise TableError("the CSV file is neither UTF-8 nor GBK") from None
+    finally:
+        try:
+            text.detach()  # leave the caller's stream open
+        except ValueError:  # the caller closed it already
+            pass
+
+
 def read_rows(stream: IO[bytes], filename: str,
               columns: Sequence[Column]) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(row_number, {key: text})`` for every non-empty data row. Row numbers are as
@@ -71,14 +111,15 @@ def read_rows(stream: IO[bytes], filename: str,
     our template, is skipped."""
     name = filename.lower()
     if name.endswith(".csv"):
-        text = io.StringIO(_decode(stream.read()), newline="")
-        rows: Iterator[Sequence[Any]] = csv.reader(text)
+        rows: Iterator[Sequence[Any]] = _csv_rows(stream)
+        is_csv = True
     elif name.endswith(".xlsx"):
         try:
             book = load_workbook(stream, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a file that is not XLSX
             raise TableError(f"not a readable XLSX file ({exc.__class__.__name__})") from None
         rows = book.worksheets[0].iter_rows(values_only=True)
+        is_csv = False
     else:
         raise TableError("only .csv and .xlsx files can be imported")
     try:
@@ -87,8 +128,13 @@ def read_rows(stream: IO[bytes], filename: str,
         raise TableError("the file is empty") from None
     index = _header_index([_cell(h) for h in headers], columns)
     hint_row = {c.key: c.hint for c in columns}
+    pairs = sorted(index.items())
     for number, row in enumerate(rows, start=2):
-        values = {index[i]: _cell(v) for i, v in enumerate(row) if i in index}
+        if is_csv:  # cells are text already: the fast path for files of a million rows
+            size = len(row)
+            values = {key: row[i].strip() for i, key in pairs if i < size}
+        else:
+            values = {index[i]: _cell(v) for i, v in enumerate(row) if i in index}
         if not any(values.values()):
             continue
         if number == 2 and all(values.get(k, "") == hint_row.get(k, "") for k in values):

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): ``python -m bench.<name>``; each prints one JSON object last."""
