@@ -5,9 +5,12 @@ import click
 from flask import current_app
 from sqlalchemy import func, select
 
+from .catalogue.demo import seed_catalogue
 from .core import operations as ops
 from .core.models import Role, User
 from .core.passwords import DEMO_PASSWORD
+from .directory.employers.demo import seed_employers, seed_regions
+from .directory.inspectors.demo import seed_inspectors
 from .extensions import db
 
 DEPARTMENTS = [
@@ -37,7 +40,9 @@ def seed_core() -> None:
 
 
 @click.command("seed-demo")
-def seed_demo() -> None:
+@click.option("--employers", "employer_count", default=3000, show_default=True,
+              type=click.IntRange(0, 5_000_000), help="How many demo employers to make.")
+def seed_demo(employer_count: int) -> None:
     """Fill an empty database with the demo bureau (refuses when users exist)."""
     if not current_app.config["SETTINGS"].DEMO_MODE:
         raise click.ClickException("demo mode is off: set INSPECTION_DEMO_MODE=1 to seed the "
@@ -46,4 +51,9 @@ def seed_demo() -> None:
         click.echo("the database has users already: demo not seeded")
         return
     seed_core()
-    click.echo(f"demo bureau seeded; every demo account's password is {DEMO_PASSWORD}")
+    seed_regions()
+    seed_employers(count=employer_count)
+    seed_inspectors()
+    seed_catalogue()
+    click.echo(f"demo bureau seeded with {employer_count} employers; every demo account's "
+               f"password is {DEMO_PASSWORD}")
