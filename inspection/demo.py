@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from .catalogue.demo import seed_catalogue
@@ -40,6 +41,7 @@ def seed_core() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--employers", "employer_count", default=3000, show_default=True,
               type=click.IntRange(0, 5_000_000), help="How many demo employers to make.")
 def seed_demo(employer_count: int) -> None:

@@ -5,7 +5,7 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
 from ..extensions import db
@@ -18,6 +18,7 @@ audit_cli = AppGroup("audit", help="Check the audit trail.")
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Bring the database to the newest schema (safe to run again)."""
     upgrade()

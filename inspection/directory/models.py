@@ -96,18 +96,18 @@ class Employer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
-    employer_type: Mapped[str] = mapped_column(String(30), index=True)
+    employer_type: Mapped[str] = mapped_column(String(30))
     address: Mapped[str] = mapped_column(String(300), default="")
     region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
-    industry: Mapped[str] = mapped_column(String(1), index=True)        # GB/T 4754 section
+    industry: Mapped[str] = mapped_column(String(1))        # GB/T 4754 section
     legal_representative: Mapped[str] = mapped_column(String(50), default="")
     contact_phone: Mapped[str] = mapped_column(String(30), default="")
     employees: Mapped[int | None] = mapped_column(Integer)
-    risk_grade: Mapped[str] = mapped_column(String(1), index=True, default=RiskGrade.B.value)
+    risk_grade: Mapped[str] = mapped_column(String(1), default=RiskGrade.B.value)
     flag_complaints: Mapped[bool] = mapped_column(Boolean, default=False)
     flag_abnormal: Mapped[bool] = mapped_column(Boolean, default=False)
     flag_serious_violation: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(20), index=True, default=EmployerStatus.ACTIVE.value)
+    status: Mapped[str] = mapped_column(String(20), default=EmployerStatus.ACTIVE.value)
     notes: Mapped[str] = mapped_column(Text, default="")
     #: A legacy code that fails the GB 32100 check, accepted by an officer with a reason.
     code_override_reason: Mapped[str | None] = mapped_column(Text)
@@ -120,7 +120,10 @@ class Employer(db.Model):
     region: Mapped[Region] = relationship(lazy="joined")
 
     __table_args__ = (
-        # The draw's pools: active employers per grade, in credit-code order.
+        # The draw's pools: active employers per grade, in credit-code order. Type, industry,
+        # grade and status have no single-column index on purpose: with a handful of values
+        # each they do not help the keyset-paged list, and every index slows the bulk import
+        # of a province-sized directory (migration 0004).
         Index("ix_employer_status_grade_code", "status", "risk_grade", "credit_code"),
     )
 
