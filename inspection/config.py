@@ -51,6 +51,10 @@ class Settings:
     BUREAU_NAME: str = "临淄区人力资源和社会保障局"
     #: Where uploaded files (photos, signatures, PDFs) are kept; default instance/files.
     FILE_STORE: str = ""
+    #: Team draws: also recuse an inspector whose home region is the employer's region.
+    RECUSE_SAME_REGION: bool = False
+    #: Team draws: also recuse the inspectors of the employer's most recent previous visit.
+    RECUSE_LAST_INSPECTOR: bool = False
 
     def flask_config(self) -> dict[str, Any]:
         """The mapping Flask and its extensions read."""

@@ -10,8 +10,10 @@ otherwise prints every problem found (which pool, which hash, expected and found
 differing pick) and exits 1. Usage errors (bad arguments, unreadable or non-JSON files)
 exit 2. The record format is described in ``docs/draws.md``.
 
-Standard library only. This file and ``rfc3797.py`` are all a verifier needs: copy both
-into one directory and run ``python verify.py RECORD.json POOL_FILE...``. Run that way (or
+Standard library only. This file and ``rfc3797.py`` are all a verifier needs (plus
+``teams.py`` for a team draw, whose record says ``"kind": "team"``; its assignment of
+inspectors to visits is re-run too): copy them into one directory and run
+``python verify.py RECORD.json POOL_FILE...``. Run that way (or
 as ``python inspection/draws/verify.py``) the engine is loaded from the sibling file by
 path, so the ``inspection`` package, whose ``__init__`` imports Flask, is never imported.
 Only ``python -m inspection.draws.verify`` and the application's own import go through the
@@ -35,15 +37,16 @@ from pathlib import Path
 from typing import Any, Iterable
 
 
-def _load_sibling_engine():
-    """Load ``rfc3797.py`` from this file's directory without importing any package."""
-    name = "_draws_rfc3797_standalone"
+def _load_sibling_engine(filename: str = "rfc3797.py"):
+    """Load ``rfc3797.py`` (or ``teams.py``) from this file's directory without importing any
+    package."""
+    name = "_draws_" + filename[:-3] + "_standalone"
     if name in sys.modules:
         return sys.modules[name]
-    path = Path(__file__).resolve().with_name("rfc3797.py")
+    path = Path(__file__).resolve().with_name(filename)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None or not path.is_file():
-        raise ImportError(f"rfc3797.py must sit next to verify.py ({path} not found)")
+        raise ImportError(f"{filename} must sit next to verify.py ({path} not found)")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
@@ -54,6 +57,14 @@ if __package__:
     from . import rfc3797
 else:
     rfc3797 = _load_sibling_engine()
+
+
+def _teams_module():
+    """``teams.py``, loaded only for team records: a target-draw verifier needs two files."""
+    if __package__:
+        from . import teams
+        return teams
+    return _load_sibling_engine("teams.py")
 
 ALGORITHM = rfc3797.ALGORITHM
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
@@ -154,7 +165,9 @@ def verify(record: dict, pool_texts: dict[str, bytes]) -> list[str]:
     _check_times(commitment, execution, problems)
     pools = _check_pools(commitment, pool_texts, problems)
     sources = _check_sources(commitment, execution, problems)
-    _check_results(pools, sources, results, problems)
+    rerun = _check_results(pools, sources, results, problems)
+    if record.get("kind") == "team" or "assignment" in record:
+        _check_teams(record, commitment, rerun, problems)
     return problems
 
 
@@ -311,7 +324,9 @@ def _check_sources(commitment: dict, execution: dict, problems: list[str]) -> li
 
 
 def _check_results(pools: list[tuple[dict, list[str] | None]], sources: list | None,
-                   results: list, problems: list[str]) -> None:
+                   results: list, problems: list[str]) -> dict[str, list[str]]:
+    """Compare each pool's result with a re-run; returns the re-run ids by pool name."""
+    rerun: dict[str, list[str]] = {}
     by_pool: dict[str, dict] = {}
     for n, result in enumerate(results, 1):
         name = result.get("pool") if isinstance(result, dict) else None
@@ -341,11 +356,74 @@ def _check_results(pools: list[tuple[dict, list[str] | None]], sources: list | N
             continue
         expected = rfc3797.select(ids, sources, count)
         expected_ids = [ids[p - 1] for p in expected]
+        rerun[name] = expected_ids
         _compare(f"pool {name}", "position", positions, expected,
                  lambda p: f" ({ids[p - 1]})" if _is_count(p) and 1 <= p <= len(ids) else "",
                  problems)
         if positions == expected:
             _compare(f"pool {name}", "selected id", selected, expected_ids, lambda _: "", problems)
+    return rerun
+
+
+def _check_teams(record: dict, commitment: dict, rerun: dict[str, list[str]],
+                 problems: list[str]) -> None:
+    """A team draw (``"kind": "team"``): re-run the assignment of ``teams.py`` from the
+    committed per-visit eligibility and the re-run permutation, and compare every visit's team
+    and reserve order with ``record["assignment"]``."""
+    try:
+        teams = _teams_module()
+    except ImportError as exc:
+        problems.append(f"teams: cannot check the assignment: {exc}")
+        return
+    params = commitment.get("parameters")
+    visits = params.get("visits") if isinstance(params, dict) else None
+    pool = params.get("pool") if isinstance(params, dict) else None
+    if not isinstance(params, dict) or params.get("team_algorithm") != teams.ALGORITHM:
+        found = params.get("team_algorithm") if isinstance(params, dict) else None
+        problems.append(f"teams: commitment.parameters.team_algorithm is {found!r}, "
+                        f"this verifier implements {teams.ALGORITHM!r}")
+        return
+    if not isinstance(visits, list) or not isinstance(pool, str):
+        problems.append("teams: commitment.parameters needs a pool name and a visits array")
+        return
+    assignment = record.get("assignment")
+    if not isinstance(assignment, list):
+        problems.append("teams: the record has no assignment array")
+        return
+    pools = {p.get("name"): p for p in commitment.get("pools", []) if isinstance(p, dict)}
+    if pool not in pools:
+        problems.append(f"teams: pool {pool!r} is not committed")
+        return
+    if pools[pool].get("count") != pools[pool].get("size"):
+        problems.append(f"teams: pool {pool} must be drawn in full (a permutation), "
+                        f"count {pools[pool].get('count')!r} of {pools[pool].get('size')!r}")
+        return
+    permutation = rerun.get(pool)
+    if permutation is None:
+        problems.append(f"teams: assignment not re-run because pool {pool} failed the "
+                        "checks above")
+        return
+    try:
+        expected = teams.assign(permutation, visits)
+    except (AttributeError, TypeError, ValueError) as exc:
+        problems.append(f"teams: the committed visits cannot be assigned: {exc}")
+        return
+    if len(assignment) != len(expected):
+        problems.append(f"teams: the record assigns {len(assignment)} visits, "
+                        f"the commitment lists {len(expected)}")
+    for n, (have, want) in enumerate(zip(assignment, expected), 1):
+        if not isinstance(have, dict):
+            problems.append(f"teams: assignment[{n}] is not a JSON object")
+            continue
+        label = want["visit"]
+        if have.get("visit") != label:
+            problems.append(f"teams: assignment[{n}] is for visit {have.get('visit')!r}, "
+                            f"the commitment lists visit {label!r} there")
+            continue
+        for part in ("team", "reserve"):
+            if have.get(part) != want[part]:
+                problems.append(f"teams: visit {label}: the record has {part} "
+                                f"{have.get(part)!r}, the re-run gives {want[part]!r}")
 
 
 def _compare(label: str, what: str, found: list, expected: list, note, problems: list[str]) -> None:

@@ -352,4 +352,4 @@ def test_cli_seed_and_list(app, department):
     r = runner.invoke(args=["catalogue", "list", "--on", "2026-01-05"])
     assert r.exit_code == 0 and r.output.count("\tv1\t") == 8
     r = runner.invoke(args=["catalogue", "publish", "--date", "2026-02-01"])
-    assert r.exit_code != 0 and "not changed" in r.output
+    assert r.exit_code != 0 and "未发生变更" in r.output  # the CLI speaks the bureau's language

@@ -14,6 +14,12 @@ ALLOWED_ANONYMOUS = {
     "core.login",
     "core.healthz",
     "core.set_language",
+    # The public record of a draw: anyone can download and re-run it (issue 4).
+    "public_draws.show",
+    "public_draws.record",
+    "public_draws.pool",
+    "public_draws.verifier",
+    "public_draws.engine",
 }
 
 

@@ -1,0 +1,553 @@
+"""The target draw (随机抽取检查对象): which employers a task visits.
+
+Eligible: the active employers matching the task's filters (planning's
+:func:`~inspection.planning.operations.task_filters_query`, the one filter implementation),
+minus those that already reached the plan's yearly cap of random checks (seed 001 第十一条),
+one pool per grade A/B/C/D. Each pool is a canonical pool file (sorted credit codes); the
+number drawn from a pool is ``ceil(ratio x size)``, at least one when the pool is not empty and
+the ratio is above zero. A task with a key item at 100 % draws everyone: the draw then only
+fixes the order of the visits.
+
+Two steps (docs/draws.md): :func:`prepare_target_draw` freezes the pools and publishes the
+commitment; :func:`execute_target_draw` takes the sources' values and the revealed secrets,
+draws once, and creates (or merges) the visits in the same transaction.
+
+The yearly cap counts the employer's :class:`~inspection.fieldwork.models.VisitTask` rows of
+executed target draws of the plan's year. So that the cap can never be exceeded, a year has at
+most one target draw prepared and not yet executed at a time: the next one is prepared after
+it (its pools then count its result).
+
+The pure part (:func:`draw_count`, :func:`build_pools`, :func:`parse_ratio`) takes no database
+and is what the property tests exercise.
+"""
+from __future__ import annotations
+
+import math
+import re
+import secrets as _secrets
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable, Mapping
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from ..core import audit
+from ..core.errors import Conflict, NotFound, ValidationFailed
+from ..core.models import User
+from ..core.timeutil import to_local
+from ..extensions import db
+from . import commitments, verify
+from .models import Draw, DrawKind, DrawSelection, DrawStatus, EntropyMode
+
+GRADES = ("A", "B", "C", "D")
+KIND = DrawKind.TARGET.value
+MAX_SOURCES = 6
+MAX_PARTIES = 8
+PARTY_MAX = 40
+SOURCE_NAME_MAX = 300
+VALUE_MAX = 200
+_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+# =========================================================================== the pure part
+def parse_ratio(value: Any) -> Decimal:
+    """A task's ratio ("0.03", Decimal, int) as a Decimal in [0, 1]; bad values are 0 only if
+    empty, otherwise an error (the task was validated when it was approved)."""
+    if value is None or value == "":
+        return Decimal(0)
+    try:
+        ratio = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"not a ratio: {value!r}") from None
+    if not ratio.is_finite() or ratio < 0 or ratio > 1:
+        raise ValueError(f"ratio out of [0, 1]: {value!r}")
+    return ratio
+
+
+def draw_count(ratio: Decimal, size: int) -> int:
+    """``ceil(ratio x size)``, at least one when the pool is not empty and the ratio > 0."""
+    if size <= 0 or ratio <= 0:
+        return 0
+    return min(size, max(1, math.ceil(ratio * size)))
+
+
+@dataclass
+class Pool:
+    grade: str
+    ratio: Decimal
+    ids: list[str]
+    count: int
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
+class Pools:
+    pools: list[Pool]
+    excluded_by_cap: int = 0
+    excluded_codes: list[str] = field(default_factory=list)
+
+    def spec(self) -> list[commitments.PoolSpec]:
+        return [commitments.PoolSpec(p.grade, p.ids, p.count) for p in self.pools]
+
+
+def build_pools(rows: Iterable[tuple[str, str]], checks: Mapping[str, int], cap: int,
+                ratios: Mapping[str, Any]) -> Pools:
+    """Split ``(credit_code, grade)`` rows into one pool per grade, leaving out every employer
+    whose checks this year (``checks``) already reached ``cap``. Pools are sorted by code
+    (the canonical order); unknown grades are ignored."""
+    ids: dict[str, list[str]] = {g: [] for g in GRADES}
+    excluded = []
+    for code, grade in rows:
+        if grade not in ids:
+            continue
+        if checks.get(code, 0) >= cap:
+            excluded.append(code)
+            continue
+        ids[grade].append(code)
+    pools = []
+    for grade in GRADES:
+        members = sorted(ids[grade])
+        ratio = parse_ratio(ratios.get(grade))
+        pools.append(Pool(grade, ratio, members, draw_count(ratio, len(members))))
+    return Pools(pools, len(excluded), sorted(excluded))
+
+
+def split_values(text: str) -> list[str]:
+    """A source's published value(s) as typed: separated by spaces, commas or 、."""
+    return [v for v in _SEPARATORS.split((text or "").strip()) if v]
+
+
+# =========================================================================== the database part
+def _task(task_or_id):
+    from ..planning import operations as planning
+
+    if isinstance(task_or_id, int):
+        return planning.get_task(task_or_id)
+    return task_or_id
+
+
+def checks_this_year(year: int) -> dict[str, int]:
+    """Random checks per employer (credit code) in ``year``: its VisitTask rows of executed
+    target draws."""
+    from ..directory.models import Employer
+    from ..fieldwork.models import Visit, VisitTask
+
+    rows = db.session.execute(
+        select(Employer.credit_code, func.count(VisitTask.id))
+        .join(Visit, Visit.employer_id == Employer.id)
+        .join(VisitTask, VisitTask.visit_id == Visit.id)
+        .join(Draw, Draw.id == VisitTask.draw_id)
+        .where(Visit.year == year, Draw.kind == KIND,
+               Draw.status == DrawStatus.EXECUTED.value)
+        .group_by(Employer.credit_code))
+    return {code: n for code, n in rows}
+
+
+def eligible_pools(task) -> Pools:
+    """The task's pools as they would be frozen now."""
+    from ..directory.models import Employer
+    from ..planning.operations import task_filters_query
+
+    query = task_filters_query(task).with_only_columns(Employer.credit_code,
+                                                       Employer.risk_grade)
+    rows = db.session.execute(query.execution_options(yield_per=50_000))
+    return build_pools(((c, g) for c, g in rows), checks_this_year(task.plan.year),
+                       task.plan.yearly_cap, task.grade_ratios or {})
+
+
+@dataclass
+class Preview:
+    task: Any
+    pools: Pools
+    confirmation: Any
+    confirmed_current: bool
+    blocking: list[str]
+
+    @property
+    def total_size(self) -> int:
+        return sum(p.size for p in self.pools.pools)
+
+    @property
+    def total_count(self) -> int:
+        return sum(p.count for p in self.pools.pools)
+
+    @property
+    def everyone(self) -> bool:
+        """Every non-empty pool is drawn in full: the draw fixes the order of visits."""
+        return any(p.size for p in self.pools.pools) and all(
+            p.count == p.size for p in self.pools.pools if p.size)
+
+
+def target_draw_of(task_id: int) -> Draw | None:
+    """The task's target draw that is not cancelled, if any."""
+    return db.session.scalar(select(Draw).where(
+        Draw.task_id == task_id, Draw.kind == KIND,
+        Draw.status != DrawStatus.CANCELLED.value).order_by(Draw.id.desc()).limit(1))
+
+
+def _pending_in_year(year: int, task_id: int) -> Draw | None:
+    from ..planning.models import AnnualPlan, Task
+
+    return db.session.scalar(
+        select(Draw).join(Task, Task.id == Draw.task_id).join(AnnualPlan,
+                                                              AnnualPlan.id == Task.plan_id)
+        .where(Draw.kind == KIND, Draw.status == DrawStatus.PREPARED.value,
+               AnnualPlan.year == year, Draw.task_id != task_id).limit(1))
+
+
+def _blocking(task) -> list[str]:
+    """Why a target draw cannot be prepared for ``task`` now (empty: it can)."""
+    from ..directory.employers import operations as employers
+    from ..planning.models import TaskStatus
+
+    reasons = []
+    if task.status != TaskStatus.APPROVED.value:
+        reasons.append(_("Only an approved task can have its targets drawn (this task is "
+                         "%(status)s).", status=task.status))
+    existing = target_draw_of(task.id)
+    if existing is not None:
+        reasons.append(_("This task already has a target draw: %(id)s.", id=existing.public_id))
+    pending = _pending_in_year(task.plan.year, task.id)
+    if pending is not None:
+        reasons.append(_("Another target draw of %(year)d (%(id)s) is prepared and not yet "
+                         "executed: execute or cancel it first, so that the yearly cap counts "
+                         "its result.", year=task.plan.year, id=pending.public_id))
+    if not employers.is_confirmed_current():
+        reasons.append(_("The employer directory must be confirmed current before a draw: "
+                         "the office confirms it on the employers page first."))
+    return reasons
+
+
+def preview(task) -> Preview:
+    """Pool sizes, counts per grade and the number left out by the cap, before preparing."""
+    from ..directory.employers import operations as employers
+
+    task = _task(task)
+    return Preview(task=task, pools=eligible_pools(task),
+                   confirmation=employers.latest_confirmation(),
+                   confirmed_current=employers.is_confirmed_current(),
+                   blocking=_blocking(task))
+
+
+def _lock_year(year: int) -> None:
+    """Serialise target draws of a year (prepare and execute): cap counts and visit merges
+    must see each other's results. A no-op UPDATE takes the row locks (PostgreSQL) or the
+    write lock (SQLite)."""
+    from ..planning.models import AnnualPlan
+
+    db.session.execute(update(AnnualPlan).where(AnnualPlan.year == year)
+                       .values(year=AnnualPlan.year))
+
+
+def _clean_sources(mode: EntropyMode, declared: Iterable[Mapping[str, Any]]) -> list[dict]:
+    out, errors = [], []
+    for raw in declared or []:
+        name = str(raw.get("name") or "").strip()
+        expected = str(raw.get("expected_at") or "").strip()
+        if not name and not expected:
+            continue
+        if not name:
+            errors.append(_("Describe each source (which draw, which index, when)."))
+            continue
+        if len(name) > SOURCE_NAME_MAX or len(expected) > 100:
+            errors.append(_("A source description is too long."))
+            continue
+        entry = {"name": name}
+        if expected:
+            entry["expected_at"] = expected
+        out.append(entry)
+    if len(out) > MAX_SOURCES:
+        errors.append(_("At most %(n)d sources.", n=MAX_SOURCES))
+    if errors:
+        raise ValidationFailed(errors[0], {"sources": errors})
+    if mode is not EntropyMode.PUBLIC and out:
+        raise ValidationFailed(_("Public sources are declared in the public mode only."),
+                               {"sources": [_("Choose the public mode or remove the sources.")]})
+    return out
+
+
+def _clean_secrets(specs: Iterable[Mapping[str, Any]]) -> tuple[list[commitments.SecretSpec],
+                                                                dict[str, str]]:
+    """Parties' commitments. A spec with ``generate`` gets a fresh secret made here; only its
+    hash is kept, the secret is returned once to be written down."""
+    out, generated, errors = [], {}, {}
+    for raw in specs or []:
+        party = str(raw.get("party") or "").strip()
+        sha = str(raw.get("sha256") or "").strip().lower()
+        generate = bool(raw.get("generate"))
+        if not party and not sha and not generate:
+            continue
+        if not party:
+            errors.setdefault("secrets", []).append(_("Name each party."))
+            continue
+        if len(party) > PARTY_MAX:
+            errors[party] = [_("At most %(n)d characters.", n=PARTY_MAX)]
+            continue
+        if generate and sha:
+            errors[party] = [_("Either enter a hash or generate a secret, not both.")]
+            continue
+        if generate:
+            secret = _secrets.token_hex(16)
+            generated[party] = secret
+            sha = verify.secret_commitment(secret)
+        elif not _HEX64.match(sha):
+            errors[party] = [_("Enter the SHA-256 of the party's secret (64 hex digits), or "
+                               "generate one.")]
+            continue
+        holder = raw.get("holder_id")
+        out.append(commitments.SecretSpec(party, sha, int(holder) if holder else None))
+    parties = [s.party for s in out]
+    if len(set(parties)) != len(parties):
+        errors.setdefault("secrets", []).append(_("Each party commits one secret."))
+    if len(out) > MAX_PARTIES:
+        errors.setdefault("secrets", []).append(_("At most %(n)d parties.", n=MAX_PARTIES))
+    if errors:
+        raise ValidationFailed(_("Some secret commitments are not valid."), errors)
+    return out, generated
+
+
+@dataclass
+class Prepared:
+    draw: Draw
+    #: Secrets generated by the server, by party: shown once, never stored.
+    generated: dict[str, str]
+
+
+def prepare_target_draw(task, mode: str, declared_sources: Iterable[Mapping[str, Any]],
+                        secret_specs: Iterable[Mapping[str, Any]], actor: User | None) -> Prepared:
+    """Freeze the task's pools and publish the commitment (step 1). Commits."""
+    from ..directory.employers import operations as employers
+
+    task = _task(task)
+    try:
+        entropy = EntropyMode(mode)
+    except ValueError:
+        raise ValidationFailed(_("Choose where the randomness comes from."),
+                               {"mode": [_("Not a valid choice.")]}) from None
+    sources = _clean_sources(entropy, declared_sources)
+    specs, generated = _clean_secrets(secret_specs)
+    _lock_year(task.plan.year)
+    reasons = _blocking(task)
+    if reasons:
+        raise Conflict(reasons[0], {"task": reasons})
+    conf = employers.latest_confirmation()
+    pools = eligible_pools(task)
+    parameters = {
+        "year": task.plan.year,
+        "ratios": {p.grade: str(p.ratio) for p in pools.pools},
+        "rule": "count = ceil(ratio x size), at least 1 when size > 0 and ratio > 0",
+        "yearly_cap": task.plan.yearly_cap,
+        "excluded_by_cap": pools.excluded_by_cap,
+        "task_type": task.task_type,
+        "filters": task.filters or {},
+        "window": [task.window_start.isoformat(), task.window_end.isoformat()],
+        "directory_confirmation": {"id": conf.id, "row_count": conf.row_count,
+                                   "at": to_local(conf.at).isoformat(timespec="seconds")},
+    }
+    label = {"id": task.id, "title": task.name, "lead_department": task.lead_department.name}
+    draw = commitments.prepare(kind=KIND, task_id=task.id, task_label=label,
+                               pools=pools.spec(), entropy_mode=entropy.value,
+                               declared_sources=sources, secret_specs=specs,
+                               parameters=parameters, actor=actor)
+    audit.record("task.target_draw_prepared", "task", task.id,
+                 {"draw": draw.public_id, "sizes": {p.grade: p.size for p in pools.pools},
+                  "counts": {p.grade: p.count for p in pools.pools}}, actor=actor)
+    db.session.commit()
+    return Prepared(draw, generated)
+
+
+def get_draw(draw_ref) -> Draw:
+    """A draw by numeric id or public id (DRAW-2026-0001)."""
+    if isinstance(draw_ref, Draw):
+        return draw_ref
+    ref = str(draw_ref).strip()
+    draw = None
+    if ref.isdigit():
+        draw = db.session.get(Draw, int(ref))
+    if draw is None:
+        draw = db.session.scalar(select(Draw).where(Draw.public_id == ref.upper()))
+    if draw is None:
+        raise NotFound(_("No such draw."))
+    return draw
+
+
+def get_target_draw(draw_ref) -> Draw:
+    draw = get_draw(draw_ref)
+    if draw.kind != KIND:
+        raise NotFound(_("No such target draw."))
+    return draw
+
+
+def parse_source_values(draw: Draw, values: Iterable[Any]) -> list[list[Any]]:
+    """The values typed for each declared source: a string (split on spaces, commas, 、) or a
+    list of values. Lengths are checked by the engine's caller."""
+    out = []
+    for value in values or []:
+        if isinstance(value, (list, tuple)):
+            items = [v.strip() if isinstance(v, str) else v for v in value]
+            items = [v for v in items if v != ""]
+        else:
+            items = split_values(str(value))
+        if any(isinstance(v, str) and len(v) > VALUE_MAX for v in items):
+            raise ValidationFailed(_("A source value is too long."),
+                                   {"sources": [_("A source value is too long.")]})
+        out.append(items)
+    declared = len(draw.commitment.get("sources_declared", []))
+    if draw.entropy_mode != EntropyMode.SYSTEM.value and (
+            len(out) != declared or any(not v for v in out)):
+        raise ValidationFailed(_("Enter the published value of every declared source."),
+                               {"sources": [_("Enter the published value of every declared "
+                                              "source.")]})
+    return out
+
+
+def execute_target_draw(draw, source_values: Iterable[Any], revealed_secrets: Mapping[str, str],
+                        actor: User | None) -> Draw:
+    """Draw once (step 2) and create or merge the visits, all in one transaction. Commits.
+
+    A second execution, even at the same moment from another worker, is refused with
+    :class:`Conflict`; the first result and its visits stand."""
+    from ..fieldwork import visits
+    from ..planning.models import TaskStatus
+
+    draw = get_target_draw(draw)
+    task = _task(draw.task_id)
+    _lock_year(task.plan.year)
+    draw = commitments.lock(draw.id)
+    db.session.refresh(task)
+    if draw.status == DrawStatus.PREPARED.value and task.status != TaskStatus.APPROVED.value:
+        raise Conflict(_("The task is %(status)s: its draw cannot be executed.",
+                         status=task.status))
+    values = [] if draw.entropy_mode == EntropyMode.SYSTEM.value or \
+        draw.status != DrawStatus.PREPARED.value else parse_source_values(draw, source_values)
+    draw = commitments.execute(draw.id, source_values=values,
+                               revealed={k: str(v) for k, v in (revealed_secrets or {}).items()},
+                               actor=actor)
+    from ..directory.models import Employer
+
+    db.session.execute(
+        update(DrawSelection).where(DrawSelection.draw_id == draw.id)
+        .values(employer_id=select(Employer.id)
+                .where(Employer.credit_code == DrawSelection.candidate)
+                .scalar_subquery())
+        .execution_options(synchronize_session=False))
+    order = {p.name: p.ordinal for p in draw.pools}
+    picks = sorted(db.session.execute(
+        select(DrawSelection.pool_name, DrawSelection.rank, DrawSelection.employer_id)
+        .where(DrawSelection.draw_id == draw.id)).all(),
+        key=lambda r: (order[r[0]], r[1]))
+    placed = visits.place(task, draw, [(pool, rank, emp) for pool, rank, emp in picks])
+    previous = task.status
+    task.status = TaskStatus.TARGETS_DRAWN.value
+    audit.record("task.targets_drawn", "task", task.id,
+                 {"draw": draw.public_id, "status": [previous, task.status],
+                  "visits_created": placed.created, "visits_merged": placed.merged},
+                 actor=actor)
+    db.session.commit()
+    return draw
+
+
+def cancel_target_draw(draw, reason: str, actor: User | None) -> Draw:
+    """Abandon a prepared draw, with a reason (it stays on record). Commits."""
+    draw = get_target_draw(draw)
+    draw = commitments.cancel(draw.id, reason, actor)
+    db.session.commit()
+    return draw
+
+
+def verify_target_draw(draw) -> list[str]:
+    return commitments.verify_draw(get_draw(draw))
+
+
+# =========================================================================== reading
+def list_draws(kind: str | None = KIND, status: str | None = None, task_id: int | None = None):
+    query = select(Draw).order_by(Draw.id.desc())
+    if kind:
+        query = query.where(Draw.kind == kind)
+    if status:
+        query = query.where(Draw.status == status)
+    if task_id:
+        query = query.where(Draw.task_id == task_id)
+    return query
+
+
+@dataclass
+class ResultRow:
+    pool: str
+    rank: int
+    position: int
+    credit_code: str
+    name: str
+    employer_id: int | None
+    visit: Any = None
+    #: Other tasks the same visit serves (names), and whether this task joined a visit that
+    #: another task's draw had created (merged into it).
+    other_tasks: list = field(default_factory=list)
+    joined_existing: bool = False
+
+
+def results(draw: Draw, with_visits: bool = True) -> list[ResultRow]:
+    """The drawn employers per pool in selection order, with their visits."""
+    from ..directory.models import Employer
+    from ..fieldwork.models import Visit, VisitTask
+    from ..planning.models import Task
+
+    rows = db.session.execute(
+        select(DrawSelection, Employer.name)
+        .outerjoin(Employer, Employer.id == DrawSelection.employer_id)
+        .where(DrawSelection.draw_id == draw.id)).all()
+    order = {p.name: p.ordinal for p in draw.pools}
+    rows.sort(key=lambda r: (order.get(r[0].pool_name, 99), r[0].rank))
+    out = [ResultRow(s.pool_name, s.rank, s.position, s.candidate, name or "", s.employer_id)
+           for s, name in rows]
+    if not with_visits or not out:
+        return out
+    links = db.session.execute(
+        select(VisitTask, Visit).join(Visit, Visit.id == VisitTask.visit_id)
+        .where(VisitTask.draw_id == draw.id)).all()
+    by_key = {(vt.pool_name, vt.rank): visit for vt, visit in links}
+    visit_ids = [v.id for v in by_key.values()]
+    others: dict[int, list] = {}
+    first: dict[int, int] = {}
+    for chunk in _chunks(visit_ids, 500):
+        for vt_visit, vt_id, task_id, name in db.session.execute(
+                select(VisitTask.visit_id, VisitTask.id, Task.id, Task.name)
+                .join(Task, Task.id == VisitTask.task_id)
+                .where(VisitTask.visit_id.in_(chunk)).order_by(VisitTask.id)):
+            first.setdefault(vt_visit, task_id)
+            if task_id != draw.task_id:
+                others.setdefault(vt_visit, []).append((task_id, name))
+    for row in out:
+        visit = by_key.get((row.pool, row.rank))
+        row.visit = visit
+        if visit is not None:
+            row.other_tasks = others.get(visit.id, [])
+            row.joined_existing = first.get(visit.id) != draw.task_id
+    return out
+
+
+def _chunks(values: list, size: int):
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def public_record(draw: Draw) -> dict:
+    """What ``record.json`` serves: the full record once executed, else the commitment."""
+    if draw.record is not None:
+        return draw.record
+    record = {"algorithm": draw.algorithm, "draw_id": draw.public_id,
+              "task": draw.commitment.get("task"), "commitment": draw.commitment,
+              "status": draw.status}
+    if draw.status == DrawStatus.CANCELLED.value:
+        record["cancel_reason"] = draw.cancel_reason
+    return record
+
+
+def window_label(start: date, end: date) -> str:
+    return f"{start.isoformat()} – {end.isoformat()}"
