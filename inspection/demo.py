@@ -10,9 +10,13 @@ from .catalogue.demo import seed_catalogue
 from .core import operations as ops
 from .core.models import Role, User
 from .core.passwords import DEMO_PASSWORD
+from .directory.employers import operations as employers
 from .directory.employers.demo import seed_employers, seed_regions
+from .directory.inspectors import operations as inspectors
 from .directory.inspectors.demo import seed_inspectors
+from .draws import target, team_ops
 from .extensions import db
+from .planning.demo import seed_planning
 
 DEPARTMENTS = [
     ("劳动保障监察", "LSJC"),
@@ -40,6 +44,24 @@ def seed_core() -> None:
         ops.create_user(username, name, depts[dept], roles, DEMO_PASSWORD)
 
 
+def seed_draws(tasks) -> None:
+    """Run the draws of the first demo task the way the office would: confirm both
+    directories, commit with two parties' secrets, execute, then draw the team, so that the
+    demo inspectors find visits assigned to them."""
+    office = ops.find_user("office")
+    employers.confirm_current(office, "演示：抽取前确认名录为最新")
+    inspectors.confirm_current(office, "演示：抽取前确认名录为最新")
+    task = tasks[0]
+    parties = [{"party": "劳动保障监察", "generate": True}, {"party": "法制", "generate": True}]
+    prepared = target.prepare_target_draw(task, "secrets", [], parties, office)
+    target.execute_target_draw(prepared.draw, [], prepared.generated, office)
+    prepared = team_ops.prepare_team_draw(task, task.lead_department_id, mode="secrets",
+                                          declared_sources=[], secret_specs=parties,
+                                          actor=office)
+    team_ops.execute_team_draw(prepared.draw.id, source_values=[],
+                               revealed=prepared.generated, actor=office)
+
+
 @click.command("seed-demo")
 @with_appcontext
 @click.option("--employers", "employer_count", default=3000, show_default=True,
@@ -57,5 +79,6 @@ def seed_demo(employer_count: int) -> None:
     seed_employers(count=employer_count)
     seed_inspectors()
     seed_catalogue()
+    seed_draws(seed_planning())
     click.echo(f"demo bureau seeded with {employer_count} employers; every demo account's "
                f"password is {DEMO_PASSWORD}")
