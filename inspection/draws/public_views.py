@@ -1,6 +1,8 @@
-"""The public record of a target draw (the first pages of the public portal): anyone, without
-an account, reads the commitment and the result and downloads what is needed to re-run the
-draw: the record, the canonical pool files and the two standalone verifier files.
+"""The public record of a draw (the first pages of the public portal): anyone, without an
+account, reads the commitment and the result and downloads what is needed to re-run the
+draw: the record, the canonical pool files and the standalone verifier files. Target draws
+list the employers drawn; team draws show each visit's team, the reserve order (递补), the
+exclusion categories and any substitution.
 
 Before execution only the commitment is public (pools' hashes, sources declared, secrets'
 hashes): that is the point of committing first.
@@ -15,7 +17,7 @@ from markupsafe import Markup
 from ..core.access import public
 from ..core.errors import NotFound
 from . import commitments, target
-from .models import Draw
+from .models import Draw, DrawKind
 
 bp = Blueprint("public_draws", __name__, url_prefix="/public/draws")
 HERE = Path(__file__).resolve().parent
@@ -30,13 +32,41 @@ def _labels():
 
 def _draw(public_id: str) -> Draw:
     try:
-        draw = target.get_target_draw(public_id) if public_id.upper().startswith("DRAW-") \
-            else None
+        draw = target.get_draw(public_id) if public_id.upper().startswith("DRAW-") else None
     except NotFound:
         draw = None
     if draw is None:
         abort(404)
     return draw
+
+
+def _is_team(draw: Draw) -> bool:
+    return draw.kind == DrawKind.TEAM.value
+
+
+def _public_record(draw: Draw) -> dict:
+    from . import team_ops
+
+    return team_ops.public_team_record(draw) if _is_team(draw) else target.public_record(draw)
+
+
+def _team_rows(draw: Draw) -> list[dict]:
+    """Per visit: the team and reserve as names, and the exclusions counted by category."""
+    params = draw.commitment.get("parameters", {})
+    roster = params.get("roster", {})
+    visits = {v["visit"]: v for v in params.get("visits", [])}
+    rows = []
+    for entry in (draw.record or {}).get("assignment", []):
+        info = visits.get(entry["visit"], {})
+        excluded: dict[str, int] = {}
+        for item in info.get("excluded", []):
+            for reason in item.get("reasons", []):
+                excluded[reason] = excluded.get(reason, 0) + 1
+        rows.append({"visit": entry["visit"],
+                     "team": [roster.get(k, k) for k in entry["team"]],
+                     "reserve": [roster.get(k, k) for k in entry["reserve"]],
+                     "eligible": len(info.get("eligible", [])), "excluded": excluded})
+    return rows
 
 
 def qr_svg(text: str, scale: int = 4) -> Markup:
@@ -66,6 +96,14 @@ def public_url(draw: Draw) -> str:
 @public
 def show(public_id: str):
     draw = _draw(public_id)
+    if _is_team(draw):
+        from . import team_ops
+
+        return render_template("draws/public_team.html", draw=draw, rows=_team_rows(draw),
+                               substitutions=team_ops.public_substitutions(draw),
+                               reasons=team_ops.reason_labels(),
+                               substitution_reasons=team_ops.substitution_reason_labels(),
+                               qr=qr_svg(public_url(draw)), url=public_url(draw))
     rows = target.results(draw, with_visits=False) if draw.record is not None else []
     return render_template("draws/public.html", draw=draw, rows=rows,
                            qr=qr_svg(public_url(draw)), url=public_url(draw))
@@ -77,7 +115,7 @@ def record(public_id: str):
     import json
 
     draw = _draw(public_id)
-    body = json.dumps(target.public_record(draw), ensure_ascii=False, indent=2) + "\n"
+    body = json.dumps(_public_record(draw), ensure_ascii=False, indent=2) + "\n"
     return Response(body, mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="{draw.public_id}.json"'})
 
@@ -112,3 +150,12 @@ def verifier(public_id: str):
 def engine(public_id: str):
     _draw(public_id)
     return _source("rfc3797.py")
+
+
+@bp.get("/<public_id>/teams.py")
+@public
+def assigner(public_id: str):
+    """The team assignment the verifier re-runs for team draws."""
+    if not _is_team(_draw(public_id)):
+        abort(404)
+    return _source("teams.py")

@@ -20,6 +20,7 @@ ALLOWED_ANONYMOUS = {
     "public_draws.pool",
     "public_draws.verifier",
     "public_draws.engine",
+    "public_draws.assigner",
 }
 
 
