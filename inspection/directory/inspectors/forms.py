@@ -25,7 +25,7 @@ class InspectorForm(FlaskForm):
                                                                     Length(max=50)])
     cert_expires = DateField(_l("Certificate valid until"), validators=[DataRequired()])
     status = SelectField(_l("Status"), validators=[DataRequired()])
-    pool = SelectField(_l("Pool"), validators=[DataRequired()])
+    pool = SelectField(_l("Inspector pool"), validators=[DataRequired()])
     tags = MultiCheckboxField(_l("Specialities"), validators=[Optional()])
     extra_tags = StringField(_l("Other specialities"), validators=[Optional(), Length(max=300)],
                              description=_l("Free tags, separated by commas."))
@@ -99,7 +99,7 @@ class FilterForm(FlaskForm):
     q = StringField(_l("Name or certificate number"), validators=[Optional(), Length(max=50)])
     department = SelectField(_l("Department"), validators=[Optional()])
     status = SelectField(_l("Status"), validators=[Optional()])
-    pool = SelectField(_l("Pool"), validators=[Optional()])
+    pool = SelectField(_l("Inspector pool"), validators=[Optional()])
     tag = StringField(_l("Speciality"), validators=[Optional(), Length(max=30)],
                       render_kw={"list": "tag-suggestions"})
     drawable = SelectField(_l("Drawable"), validators=[Optional()])
