@@ -51,6 +51,10 @@ class Settings:
     BUREAU_NAME: str = "临淄区人力资源和社会保障局"
     #: Where uploaded files (photos, signatures, PDFs) are kept; default instance/files.
     FILE_STORE: str = ""
+    #: Field app: also keep and upload each photo's original (besides the resized copy).
+    KEEP_PHOTO_ORIGINALS: bool = False
+    #: Largest photo upload accepted, in bytes (413 beyond).
+    MAX_PHOTO_BYTES: int = 15 * 1024 * 1024
     #: Team draws: also recuse an inspector whose home region is the employer's region.
     RECUSE_SAME_REGION: bool = False
     #: Team draws: also recuse the inspectors of the employer's most recent previous visit.
