@@ -1,6 +1,7 @@
 """WTForms for the account pages. Labels are lazy so they follow the user's language."""
 from __future__ import annotations
 
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, HiddenField, PasswordField, SelectField,
@@ -8,7 +9,20 @@ from wtforms import (BooleanField, DateField, HiddenField, PasswordField, Select
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..extensions import db
+from .errors import DomainError
 from .models import Role
+
+
+def show_errors(form, error: DomainError) -> None:
+    """Put a domain error's field messages on the form's fields and flash its message. The
+    failed request changes nothing: whatever the operation had begun is rolled back."""
+    db.session.rollback()
+    for name, messages in error.fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors) + [str(m) for m in messages]
+    flash(error.message, "error")
 
 ROLE_LABELS = {
     Role.ADMIN.value: _l("Administrator"),

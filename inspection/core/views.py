@@ -15,7 +15,8 @@ from . import audit, operations as ops
 from .access import login_only, public, roles
 from .errors import DomainError
 from .forms import (ActiveForm, AuditFilterForm, ChangePasswordForm, DepartmentForm,
-                    LanguageForm, LoginForm, ResetPasswordForm, UserEditForm, UserForm)
+                    LanguageForm, LoginForm, ResetPasswordForm, UserEditForm, UserForm,
+                    show_errors)
 from .i18n import COOKIE, LANGUAGES
 from .models import Department, Role, User
 
@@ -30,14 +31,6 @@ def _safe_next(target: str | None) -> str:
                 and not target.startswith("//"):
             return target
     return url_for("core.home")
-
-
-def _form_errors(form, error: DomainError) -> None:
-    for name, messages in error.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = list(field.errors) + list(messages)
-    flash(error.message, "error")
 
 
 @bp.get("/healthz")
@@ -122,7 +115,7 @@ def change_password():
             ops.change_password(user, form.current_password.data, form.new_password.data,
                                 form.repeat_password.data)
         except DomainError as error:
-            _form_errors(form, error)
+            show_errors(form, error)
             status = error.status
         else:
             login_user(user)  # the session token changed: keep this session, end the others
@@ -162,7 +155,7 @@ def user_new():
                                    ops.get_department(form.department.data), form.roles.data,
                                    password, actor=current_user, must_change_password=True)
         except DomainError as error:
-            _form_errors(form, error)
+            show_errors(form, error)
             status = error.status
         else:
             if not form.password.data:
@@ -189,7 +182,7 @@ def user_edit(user_id: int):
                             department=ops.get_department(form.department.data),
                             roles=form.roles.data, actor=current_user)
         except DomainError as error:
-            _form_errors(form, error)
+            show_errors(form, error)
             status = error.status
         else:
             flash(_("Saved."), "success")
@@ -246,7 +239,7 @@ def departments():
         try:
             ops.create_department(form.name.data, form.code.data, actor=current_user)
         except DomainError as error:
-            _form_errors(form, error)
+            show_errors(form, error)
             status = error.status
         else:
             flash(_("Department created."), "success")

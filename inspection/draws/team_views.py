@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from ..core.access import OFFICE_READERS, roles
 from ..core.errors import DomainError
+from ..core.forms import show_errors
 from ..core.models import Role
 from . import team_ops as ops
 from .models import DrawStatus
@@ -23,15 +24,6 @@ WRITERS = (Role.ADMIN, Role.OFFICE)
 def _labels():
     labels = ops.status_labels()
     return {"state": lambda code: labels.get(code, code)}
-
-
-def _form_errors(form, error: DomainError) -> None:
-    ops.db.session.rollback()
-    for name, messages in error.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = list(field.errors) + [str(m) for m in messages]
-    flash(error.message, "error")
 
 
 def _user():
@@ -85,7 +77,7 @@ def prepare(task_id: int):
                                          declared_sources=sources, secret_specs=secrets,
                                          actor=_user())
     except DomainError as error:
-        _form_errors(form, error)
+        show_errors(form, error)
         return _task_page(task, form, error.status)
     for party, secret in prepared.generated.items():
         flash(_("Secret of %(party)s: %(secret)s (shown once; the party keeps it and reveals it "
@@ -185,7 +177,7 @@ def substitute(member_id: int):
         try:
             sub = ops.request_substitution(member, form.reason.data, form.note.data, _user())
         except DomainError as error:
-            _form_errors(form, error)
+            show_errors(form, error)
             status = error.status
         else:
             flash(_("Substitution requested; an approver decides."), "success")
@@ -260,7 +252,7 @@ def decide(substitution_id: int):
                                 mode=form.mode.data, replacement_id=form.replacement.data or None,
                                 note=form.note.data or "", actor=_user())
     except DomainError as error:
-        _form_errors(form, error)
+        show_errors(form, error)
         return _sub_page(ops.get_substitution(substitution_id), form, error.status)
     flash(_("Substitution approved.") if sub.status == "approved"
           else _("Substitution rejected."), "success")

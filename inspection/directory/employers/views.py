@@ -12,6 +12,7 @@ from flask_login import current_user
 from ...core import audit
 from ...core.access import OFFICE_READERS, roles
 from ...core.errors import DomainError
+from ...core.forms import show_errors
 from ...core.models import Role
 from ...extensions import db
 from ..reference import EMPLOYER_TYPES, INDUSTRIES
@@ -24,14 +25,6 @@ from .labels import FLAGS, GRADES, STATUSES, choices, current_lang, is_zh
 bp = Blueprint("employers", __name__, url_prefix="/employers")
 READ = roles(*OFFICE_READERS)
 WRITE = roles(Role.ADMIN, Role.OFFICE)
-
-
-def _form_errors(form, error: DomainError) -> None:
-    for name, messages in error.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = list(field.errors) + list(messages)
-    flash(error.message, "error")
 
 
 def _region_choices() -> list[tuple[str, str]]:
@@ -124,7 +117,7 @@ def new():
                 override_reason=form.override_reason.data)
         except DomainError as error:
             db.session.rollback()
-            _form_errors(form, error)
+            show_errors(form, error)
             status = error.status
         else:
             flash(_("Employer %(name)s added.", name=employer.name), "success")
@@ -162,7 +155,7 @@ def edit(employer_id: int):
                                 actor=current_user._get_current_object())
         except DomainError as error:
             db.session.rollback()
-            _form_errors(form, error)
+            show_errors(form, error)
             status = error.status
             if status == 409:  # keep what the user typed; show what is stored now
                 current = employer
@@ -190,7 +183,7 @@ def import_upload():
             with stream:
                 report = importer.preview(stream, kind, lang=current_lang(), sha256=sha)
         except DomainError as error:
-            _form_errors(form, error)
+            show_errors(form, error)
             status = error.status
         else:
             report.filename = upload.filename or kind
@@ -267,7 +260,7 @@ def region_create():
                                        actor=current_user._get_current_object())
         except DomainError as error:
             db.session.rollback()
-            _form_errors(form, error)
+            show_errors(form, error)
             status = error.status
         else:
             flash(_("Region %(name)s added.", name=region.name), "success")

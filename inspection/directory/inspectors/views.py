@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from ...core.access import OFFICE_READERS, roles
 from ...core.errors import DomainError, NotFound
 from ...core.models import Department, Role
-from ...core.views import _form_errors
+from ...core.forms import show_errors
 from ...extensions import db
 from .. import history
 from ..models import ImportBatch, Inspector, Region
@@ -145,7 +145,7 @@ def new():
             inspector = ops.create_inspector(form.values(), actor=_actor(),
                                              reason=form.reason.data or None)
         except DomainError as error:
-            _form_errors(form, error)
+            show_errors(form, error)
             status = error.status
         else:
             flash(_("Inspector %(name)s added.", name=inspector.name), "success")
@@ -198,7 +198,7 @@ def edit(inspector_id: int):
             ops.update_inspector(inspector, form.values(), form.version.data, actor=_actor(),
                                  reason=form.reason.data or None)
         except DomainError as error:
-            _form_errors(form, error)
+            show_errors(form, error)
             status = error.status
         else:
             flash(_("Saved."), "success")
@@ -221,7 +221,7 @@ def conflict_new(inspector_id: int):
             conflict = ops.declare_conflict(inspector, form.credit_code.data, form.relation.data,
                                             form.note.data, actor=_actor())
         except DomainError as error:
-            _form_errors(form, error)
+            show_errors(form, error)
             if "employer" in error.fields:
                 form.credit_code.errors = list(form.credit_code.errors) + \
                     list(error.fields["employer"])
@@ -275,7 +275,7 @@ def import_page():
             sha = importer.store_upload(data, filename)
             result = importer.preview(data, filename)
         except DomainError as error:
-            _form_errors(form, error)
+            show_errors(form, error)
             status = error.status
         else:
             confirm_form = ImportConfirmForm(sha256=sha, filename=filename,
