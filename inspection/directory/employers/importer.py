@@ -6,12 +6,14 @@ says what an import would do; :func:`run_import` validates again and upserts by 
 in ONE transaction: a failure midway leaves nothing, and a file with problems writes nothing
 unless ``only_valid`` is chosen.
 
-Speed (a province is 10^6 employers): rows are streamed from the file, checked in plain Python
-with cheap dictionary look-ups (the full :func:`credit_code.check` runs only for a code that
-fails the fast check, to say why), and written in batches of a few thousand through the
-DB-API (``executemany``; ``COPY`` for new rows on PostgreSQL), never through the ORM. Each
-batch first looks up which of its codes exist, to split new rows from updates. Memory stays
-flat: one batch of rows plus the set of codes seen (for duplicates in the file).
+Speed (a province is 10^6 employers): rows are streamed from the file; a CSV row that is
+plainly valid is checked on its raw cells with exact look-ups (:meth:`Validator.fast_row`),
+anything else goes through the full check (:meth:`Validator.row`), which says what is wrong.
+Rows are written in batches of a few thousand through the DB-API (``executemany``; ``COPY``
+for new rows on PostgreSQL), never through the ORM. Each batch first looks up which of its
+codes exist, to split new rows from updates -- unless the directory was empty when the import
+began (then every valid row is new). Memory stays flat: one batch of rows plus the codes seen
+(for duplicates in the file), kept exactly in 8-16 bytes each (:class:`CodeSet`).
 
 History of an import (a deliberate choice, to keep the speed target):
 - an UPDATED employer gets a :class:`DirectoryChange` row (``action='import'``, the diff and
@@ -28,6 +30,8 @@ import json
 import re
 import shutil
 import tempfile
+from array import array
+from operator import itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterable
@@ -43,7 +47,7 @@ from ...extensions import db
 from .. import credit_code as cc
 from ..models import Employer, ImportBatch, Region
 from ..reference import EMPLOYER_TYPES, INDUSTRIES
-from ..tabular import Column, TableError, read_rows
+from ..tabular import Column, TableError, _cell, _csv_rows, _header_index, read_rows
 from .labels import FLAGS, GRADES, STATUSES, is_zh, pick
 
 #: Stored fields besides the credit code, in the order of a row tuple after the code.
@@ -71,6 +75,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("notes", "备注", "Notes"),
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+_KEYS = tuple(c.key for c in COLUMNS)
+_HINTS = {c.key: c.hint for c in COLUMNS}
 MAX_LENGTH = {"name": 200, "address": 300, "legal_representative": 50, "contact_phone": 30,
               "notes": 4000}
 MAX_EMPLOYEES = 10_000_000
@@ -82,29 +88,36 @@ _PHONE = re.compile(r"[0-9０-９+\-()（） /,，、转#*]*")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 # --- the fast credit-code check -------------------------------------------------------------
-_GETITEM = dict.__getitem__
-_TABLES = tuple({ch: i * w for i, ch in enumerate(cc.ALPHABET)} for w in cc.WEIGHTS)
-_ORG_TABLES = tuple({ch: int(ch, 36) * w for ch in cc.ALPHABET} for w in cc.ORG_WEIGHTS)
+# Both checksums are polynomials, so ``int()`` (C code) evaluates them in one call each:
+# - GB 32100 weights are 3**i mod 31 and 34 = 3 (mod 31): positions 17..1, each written as
+#   the base-34 digit of its value, read as one base-34 number give the weighted sum mod 31;
+# - GB 11714 weights, read backwards, are 2 * 2**j mod 11 and 35 = 2 (mod 11), and base-35
+#   digits are the base-36 values 0-Y: positions 9-16 read as a base-35 number, times 2.
+# Any character outside the alphabet becomes "!", which ``int()`` refuses.
+_TO_B34 = bytearray(b"!" * 256)
+for _i, _ch in enumerate(cc.ALPHABET):
+    _TO_B34[ord(_ch)] = ord("0123456789ABCDEFGHIJKLMNOPQRSTU"[_i])
+_TO_B34 = bytes(_TO_B34)
+_CHECK_CHAR = tuple(cc.ALPHABET[-r % 31] for r in range(31))
+_ORG_CHECK = tuple("X" if 11 - r == 10 else "0" if 11 - r == 11 else str(11 - r)
+                   for r in range(11))
 _DIVISIONS_OK = cc.PROVINCE_PREFIXES
+_CENTRAL = cc.CENTRAL_DIVISION
 
 
 def fast_valid(code: str) -> bool:
-    """The same verdict as :func:`credit_code.is_valid` for a normalised code, about ten
-    times faster (per-position tables of weighted values)."""
-    if len(code) != 18:
+    """The same verdict as :func:`credit_code.is_valid` for a normalised code, many times
+    faster (no loop in Python: see above)."""
+    if len(code) != 18 or not code.isascii():
         return False
     try:
-        total = sum(map(_GETITEM, _TABLES, code))
-        org = sum(map(_GETITEM, _ORG_TABLES, code[8:16]))
-    except KeyError:
+        total = int(code.encode()[16::-1].translate(_TO_B34), 34)
+    except ValueError:
         return False
-    if cc.ALPHABET[-total % 31] != code[17]:
-        return False
-    org = 11 - org % 11
-    if code[16] != ("X" if org == 10 else "0" if org == 11 else str(org)):
+    if _CHECK_CHAR[total % 31] != code[17] or _ORG_CHECK[2 * int(code[8:16], 35) % 11] != code[16]:
         return False
     division = code[2:8]
-    return division.isdigit() and (division[:2] in _DIVISIONS_OK or division == cc.CENTRAL_DIVISION)
+    return division.isdigit() and (division[:2] in _DIVISIONS_OK or division == _CENTRAL)
 
 
 # --- results ------------------------------------------------------------------------------
@@ -167,6 +180,79 @@ def _lookup(table: Iterable[tuple[str, str, str]]) -> dict[str, str]:
 _BOOLS = {"": False, "否": False, "0": False, "n": False, "no": False, "false": False,
           "f": False, "无": False, "是": True, "1": True, "y": True, "yes": True, "true": True,
           "t": True, "有": True, "√": True, "x": True}
+#: Employee counts as most files write them (anything else is checked in full).
+_EMPLOYEES: dict[str, int | None] = {str(n): n for n in range(10_000)}
+_EMPLOYEES[""] = None
+_MISSING = object()
+_M64 = (1 << 64) - 1
+
+
+class CodeSet:
+    """The credit codes seen so far in a file, exactly, in about 8-16 bytes per code (a set
+    of Python ints or strings takes 70-100).
+
+    A valid code is fixed by positions 1-16 (17 and 18 are check characters): positions 1-2
+    and 9-16 read in base 36 fit in 52 bits and positions 3-8 (the division) are numbered in
+    the order met, 4096 of them in the 12 bits left. The 64-bit key goes into an
+    open-addressing table in an ``array``. Other codes (invalid ones, legacy codes, a 4097th
+    division) are kept as strings in a plain set: they are few."""
+
+    def __init__(self) -> None:
+        self.divisions: dict[str, int] = {}
+        self.others: set[str] = set()
+        self.count = 0
+        self._alloc(16)
+
+    def _alloc(self, bits: int) -> None:
+        self.bits, self.shift, self.mask = bits, 64 - bits, (1 << bits) - 1
+        self.limit = 1 << (bits - 1)  # at most half full
+        self.table = array("Q", bytes(8 << bits))
+
+    def __len__(self) -> int:
+        return self.count + len(self.others)
+
+    def add(self, code: str, valid: bool) -> bool:
+        """Add ``code`` (``valid``: :func:`fast_valid` says so); False if it was there."""
+        if valid:
+            return self.add_valid(code)
+        if code in self.others:
+            return False
+        self.others.add(code)
+        return True
+
+    def add_valid(self, code: str) -> bool:
+        division = code[2:8]
+        number = self.divisions.get(division)
+        if number is None:
+            if len(self.divisions) >= 4096:
+                return self.add(code, False)
+            number = self.divisions[division] = len(self.divisions)
+        key = (number << 52 | int(code[:2] + code[8:16], 36)) + 1  # 0 marks a free slot
+        table, mask = self.table, self.mask
+        i = (key * 0x9E3779B97F4A7C15 & _M64) >> self.shift
+        while True:
+            found = table[i]
+            if found == key:
+                return False
+            if not found:
+                break
+            i = (i + 1) & mask
+        table[i] = key
+        self.count += 1
+        if self.count > self.limit:
+            self._grow()
+        return True
+
+    def _grow(self) -> None:
+        old = self.table
+        self._alloc(self.bits + 1)
+        table, mask, shift = self.table, self.mask, self.shift
+        for key in old:
+            if key:
+                i = (key * 0x9E3779B97F4A7C15 & _M64) >> shift
+                while table[i]:
+                    i = (i + 1) & mask
+                table[i] = key
 
 
 class Validator:
@@ -200,7 +286,13 @@ class Validator:
         #: Non-conforming codes accepted by an officer: few, loaded once (no query per row).
         self.legacy = set(db.session.scalars(select(Employer.credit_code).where(
             Employer.code_override_reason.is_not(None))))
-        self.seen: set[Any] | None = set() if track_duplicates else None
+        self.seen: CodeSet | None = CodeSet() if track_duplicates else None
+
+        def exact(table: dict[str, str]) -> dict[str, str]:  # what row() finds without .lower()
+            return {k: v for k, v in table.items() if k == k.strip()}
+
+        self._fast_tables = (exact(self.types), exact(self.regions), exact(self.industries),
+                             exact(self.grades), exact(self.statuses))
         self.rows_total = 0
         self.rows_invalid = 0
         self.problem_count = 0
@@ -236,13 +328,8 @@ class Validator:
             code = cc.normalise(raw)
             if not fast_valid(code) and not self._legacy(code):
                 problem(number, "credit_code", raw, " ".join(self.code_problems(code)))
-        if code and self.seen is not None:
-            key = int(code, 36) if code.isalnum() and code.isascii() else code
-            if key in self.seen:
-                problem(number, "credit_code", raw, _("This credit code appears earlier in "
-                                                      "the file."))
-            else:
-                self.seen.add(key)
+        if code and self.seen is not None and not self.seen.add(code, fast_valid(code)):
+            problem(number, "credit_code", raw, _("This credit code appears earlier in the file."))
 
         name = get("name", "")
         if not name:
@@ -328,6 +415,49 @@ class Validator:
         return (code, name, employer_type, address, region, industry, legal, phone, employees,
                 grade, flag1, flag2, flag3, status, notes)
 
+    def fast_row(self, number: int, cells: tuple | list) -> tuple | None | bool:
+        """:meth:`row` for the 15 raw (not stripped) cells of a CSV row in :data:`COLUMNS`
+        order: a row that is plainly valid is checked here with a few exact look-ups; any
+        doubt goes to :meth:`row`, which says what is wrong. Returns the row tuple, None (the
+        row has problems) or False (an empty row, or our template's hint row: skipped)."""
+        if type(cells) is dict:
+            return self.values_row(number, cells)
+        (code, name, employer_type, address, region, industry, legal, phone, employees,
+         grade, flag1, flag2, flag3, status, notes) = cells
+        if fast_valid(code):  # so it has no blanks and is upper case
+            name, address, legal = name.strip(), address.strip(), legal.strip()
+            phone, notes = phone.strip(), notes.strip()
+            if (name and len(name) <= 200 and len(address) <= 300 and len(legal) <= 50
+                    and len(notes) <= 4000
+                    and (not phone or (len(phone) <= 30 and _PHONE.fullmatch(phone)))):
+                types, regions, industries, grades, statuses = self._fast_tables
+                bools = _BOOLS
+                count = _EMPLOYEES.get(employees, _MISSING)
+                if count is _MISSING and employees.isdigit() and employees.isascii() \
+                        and int(employees) < MAX_EMPLOYEES:
+                    count = int(employees)
+                try:
+                    row = (code, name, types[employer_type], address, regions[region],
+                           industries[industry], legal, phone, count, grades[grade],
+                           bools[flag1], bools[flag2], bools[flag3], statuses[status], notes)
+                except KeyError:
+                    row = None
+                if row is not None and count is not _MISSING and (
+                        self.seen is None or self.seen.add_valid(code)):
+                    self.rows_total += 1
+                    return row
+        values = {key: cell.strip() for key, cell in zip(_KEYS, cells)}
+        return self.values_row(number, values)
+
+    def values_row(self, number: int, values: dict[str, str]) -> tuple | None | bool:
+        """:meth:`row` for cells as :func:`tabular.read_rows` would give them, skipping (False)
+        the rows it skips: empty ones and our template's hint row."""
+        if not any(values.values()):
+            return False
+        if number == 2 and all(values.get(k, "") == _HINTS.get(k, "") for k in values):
+            return False
+        return self.row(number, values)
+
     def fill(self, report: Report) -> Report:
         report.rows_total, report.rows_invalid = self.rows_total, self.rows_invalid
         report.problem_count, report.problems = self.problem_count, self.problems
@@ -353,6 +483,12 @@ class _Writer:
         # SQLAlchemy stores SQLite datetimes as this text; PostgreSQL takes the object.
         self.now = now if self.postgres else now.strftime("%Y-%m-%d %H:%M:%S.%f")
         self.created = self.updated = self.unchanged = 0
+        # An empty directory (the first import of a province): no code of the file can exist,
+        # as the validator refuses a code seen twice in the file, and this transaction holds
+        # the write lock (SQLite) or meets a concurrent import at the unique index and fails
+        # whole (PostgreSQL). So no look-ups.
+        self.insert_only = self.conn.exec_driver_sql(
+            "SELECT 1 FROM employer LIMIT 1").first() is None
         m = self.mark
         self.sql_insert = (f"INSERT INTO employer ({', '.join(_INSERT_COLS)}) "
                            f"VALUES ({', '.join([m] * len(_INSERT_COLS))})")
@@ -375,6 +511,9 @@ class _Writer:
 
     def classify(self, rows: list[tuple]) -> tuple[list, list, list]:
         """Split a batch into new rows, updates (with their change rows); count unchanged."""
+        if self.insert_only:
+            self.created += len(rows)
+            return rows, [], []
         existing = self._existing([r[0] for r in rows])
         new, updates, changes = [], [], []
         for row in rows:
@@ -495,9 +634,40 @@ class _CopyWriter(_Writer):
 
 
 # --- the two steps ------------------------------------------------------------------------
-def _rows(stream: IO[bytes], filename: str):
+def _cells(stream: IO[bytes], filename: str):
+    """``(row number, cells)``: for a CSV file with all the columns, the raw cells of a row in
+    :data:`COLUMNS` order (for :meth:`Validator.fast_row`); otherwise ``{key: text}`` exactly
+    as :func:`tabular.read_rows` gives it (a CSV row is never held as a dictionary unless it
+    is short or goes to the full check)."""
     try:
-        yield from read_rows(stream, filename, COLUMNS)
+        if not filename.lower().endswith(".csv"):
+            yield from read_rows(stream, filename, COLUMNS)
+            return
+        rows = _csv_rows(stream)
+        try:
+            headers = next(rows)
+        except StopIteration:
+            raise TableError("the file is empty") from None
+        index = _header_index([_cell(h) for h in headers], COLUMNS)
+        pairs = sorted(index.items())
+        position = {key: i for i, key in index.items()}
+        if len(position) != len(COLUMNS):
+            for number, row in enumerate(rows, start=2):
+                size = len(row)
+                yield number, {key: row[i].strip() for i, key in pairs if i < size}
+            return
+        order = [position[key] for key in _KEYS]
+        need = max(order) + 1
+        same = order == list(range(need))
+        pick_cells = itemgetter(*order)
+        for number, row in enumerate(rows, start=2):
+            size = len(row)
+            if size == need and same:
+                yield number, row
+            elif size >= need:
+                yield number, pick_cells(row)
+            else:
+                yield number, {key: row[i].strip() for i, key in pairs if i < size}
     except TableError as exc:
         raise ValidationFailed(_("The file cannot be read: %(why)s", why=str(exc)),
                                {"file": [str(exc)]}) from None
@@ -506,22 +676,27 @@ def _rows(stream: IO[bytes], filename: str):
 def _run(stream: IO[bytes], filename: str, report: Report, writer: _Writer, lang: str,
          only_valid: bool, batch_size: int) -> Validator:
     validator = Validator(lang)
-    check = validator.row
+    check = validator.fast_row
     pending: list[tuple] = []
+    append = pending.append
     writing = True
     flush = writer.flush
-    for number, values in _rows(stream, filename):
-        row = check(number, values)
+    for number, cells in _cells(stream, filename):
+        row = check(number, cells)
         if row is None:
             if not only_valid and not writer.dry_run:
                 writing = False  # the import will be refused: keep validating, stop writing
                 pending = []
+                append = pending.append
+            continue
+        if row is False:  # an empty row or the hint row
             continue
         if writing:
-            pending.append(row)
+            append(row)
             if len(pending) >= batch_size:
                 flush(pending)
                 pending = []
+                append = pending.append
     if writing:
         flush(pending)
     writer.finish()
