@@ -18,13 +18,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, func, insert, select
+from sqlalchemy import exists, func, select
 
+from ..core.bulk import bulk_insert
+from ..core.models import utcnow
 from ..extensions import db
 from .models import Visit, VisitItem, VisitStatus, VisitTask
 
 OPEN_VISIT = (VisitStatus.PLANNED.value, VisitStatus.ASSIGNED.value)
 CHUNK = 500
+#: Above this many employers, the joinable visits of the year are read in one pass.
+SCAN_ABOVE = 4 * CHUNK
 
 
 def _open_task_statuses() -> tuple[str, ...]:
@@ -52,32 +56,84 @@ def _last_serial(year: int) -> int:
     return int(last[len(prefix):]) if last else 0
 
 
+def _open_visit_ids(employer_ids: list[int], year: int, start, end,
+                    exclude_task_id: int) -> dict[int, int]:
+    """Employer id -> the lowest id of its open visit that a task with window
+    ``start``-``end`` may join (see :func:`open_visits_for`)."""
+    from ..planning.models import Task
+
+    found: dict[int, int] = {}
+    if not employer_ids:
+        return found
+    other_open_task = exists().where(
+        VisitTask.visit_id == Visit.id, VisitTask.task_id == Task.id,
+        VisitTask.task_id != exclude_task_id, Task.status.in_(_open_task_statuses()))
+    query = select(Visit.employer_id, Visit.id).where(
+        Visit.year == year, Visit.status.in_(OPEN_VISIT), Visit.window_start <= end,
+        Visit.window_end >= start, other_open_task).order_by(Visit.id)
+    conn = db.session.connection()
+    if len(employer_ids) > SCAN_ABOVE:
+        # Many employers (a large draw): one pass over the year's joinable visits is cheaper
+        # than hundreds of IN lists.
+        wanted = set(employer_ids)
+        for employer_id, visit_id in conn.execute(query):
+            if employer_id in wanted:
+                found.setdefault(employer_id, visit_id)
+        return found
+    for i in range(0, len(employer_ids), CHUNK):
+        for employer_id, visit_id in conn.execute(
+                query.where(Visit.employer_id.in_(employer_ids[i:i + CHUNK]))):
+            found.setdefault(employer_id, visit_id)
+    return found
+
+
 def open_visits_for(employer_ids: list[int], year: int, start, end,
                     exclude_task_id: int) -> dict[int, Visit]:
     """The open visit (lowest id) each employer already has that a task with window
     ``start``-``end`` may join."""
-    from ..planning.models import Task
+    ids = _open_visit_ids(employer_ids, year, start, end, exclude_task_id)
+    visits: dict[int, Visit] = {}
+    values = list(ids.values())
+    for i in range(0, len(values), CHUNK):
+        for visit in db.session.scalars(select(Visit).where(Visit.id.in_(values[i:i + CHUNK]))):
+            visits[visit.id] = visit
+    return {employer_id: visits[visit_id] for employer_id, visit_id in ids.items()}
 
-    found: dict[int, Visit] = {}
-    other_open_task = exists().where(
-        VisitTask.visit_id == Visit.id, VisitTask.task_id == Task.id,
-        VisitTask.task_id != exclude_task_id, Task.status.in_(_open_task_statuses()))
-    for i in range(0, len(employer_ids), CHUNK):
-        chunk = employer_ids[i:i + CHUNK]
-        for visit in db.session.scalars(
-                select(Visit).where(Visit.employer_id.in_(chunk), Visit.year == year,
-                                    Visit.status.in_(OPEN_VISIT), Visit.window_start <= end,
-                                    Visit.window_end >= start, other_open_task)
-                .order_by(Visit.id)):
-            found.setdefault(visit.employer_id, visit)
-    return found
+
+def _insert_visits(employer_ids: list[int], year: int, start, end) -> list[int]:
+    """Insert one new planned visit per employer, numbered in one block after the year's
+    last number, and return their ids in the same order. The ids are read back by number
+    (unique): in one range query when the numbers all have one length (text order is then
+    number order), else by lists of numbers."""
+    if not employer_ids:
+        return []
+    serial = _last_serial(year)
+    numbers = [visit_number(year, serial + n) for n in range(1, len(employer_ids) + 1)]
+    bulk_insert(Visit.__table__, ("number", "employer_id"), zip(numbers, employer_ids),
+                {"year": year, "status": VisitStatus.PLANNED.value, "window_start": start,
+                 "window_end": end, "created_at": utcnow()})
+    conn = db.session.connection()
+    ids: dict[str, int] = {}
+    if len({len(n) for n in numbers}) == 1:
+        ids.update(conn.execute(select(Visit.number, Visit.id).where(
+            Visit.number >= numbers[0], Visit.number <= numbers[-1],
+            func.length(Visit.number) == len(numbers[0]))).tuples().all())
+    missing = [n for n in numbers if n not in ids]
+    for i in range(0, len(missing), CHUNK):
+        ids.update(conn.execute(select(Visit.number, Visit.id).where(
+            Visit.number.in_(missing[i:i + CHUNK]))).tuples().all())
+    return [ids[n] for n in numbers]
 
 
 def place(task, draw, picks: list[tuple[str, int, int | None]]) -> Placement:
     """Create or merge the visits of a just-executed target draw. ``picks`` are
-    ``(pool, rank, employer_id)`` in visit order. Does not commit."""
+    ``(pool, rank, employer_id)`` in visit order. Does not commit.
+
+    Built for tens of thousands of picks: the joinable visits are found in one pass; the new
+    visits (numbered as one block), their task links and their items are each one bulk
+    insert."""
     year = task.plan.year
-    versions = [ti.item_version_id for ti in task.items]
+    versions = list(dict.fromkeys(ti.item_version_id for ti in task.items))
     picks = [p for p in picks if p[2] is not None]
     result = Placement()
     if not picks:
@@ -92,38 +148,30 @@ def place(task, draw, picks: list[tuple[str, int, int | None]]) -> Placement:
                 .where(VisitItem.visit_id.in_(merged_ids[i:i + CHUNK]))):
             have.setdefault(visit_id, set()).add(version_id)
 
-    new_picks = [p for p in picks if p[2] not in existing]
-    serial = _last_serial(year)
-    new_rows = [{"number": visit_number(year, serial + n), "year": year, "employer_id": emp,
-                 "status": VisitStatus.PLANNED.value, "window_start": task.window_start,
-                 "window_end": task.window_end}
-                for n, (_pool, _rank, emp) in enumerate(new_picks, 1)]
-    new_ids: list[int] = []
-    if new_rows:
-        new_ids = list(db.session.scalars(
-            insert(Visit).returning(Visit.id, sort_by_parameter_order=True), new_rows))
-    visit_of = {emp: vid for (_p, _r, emp), vid in zip(new_picks, new_ids)}
+    new_employers = [emp for _p, _r, emp in picks if emp not in existing]
+    new_ids = _insert_visits(new_employers, year, task.window_start, task.window_end)
+    visit_of = dict(zip(new_employers, new_ids))
     for emp, visit in existing.items():
         visit.window_start = max(visit.window_start, task.window_start)
         visit.window_end = min(visit.window_end, task.window_end)
         visit_of[emp] = visit.id
-    links, items = [], []
-    for pool, rank, emp in picks:
-        visit_id = visit_of[emp]
-        links.append({"visit_id": visit_id, "task_id": task.id, "draw_id": draw.id,
-                      "pool_name": pool, "rank": rank})
-        seen = have.setdefault(visit_id, set())
+    links = [(visit_of[emp], pool, rank) for pool, rank, emp in picks]
+    items = []
+    for visit_id, _pool, _rank in links:
+        seen = have.get(visit_id)
+        if seen is None:      # a new visit: every version of the task
+            items.extend((visit_id, version) for version in versions)
+            continue
         for version in versions:
             if version not in seen:
                 seen.add(version)
-                items.append({"visit_id": visit_id, "task_id": task.id,
-                               "item_version_id": version})
-    if links:
-        db.session.execute(insert(VisitTask), links)
-    if items:
-        db.session.execute(insert(VisitItem), items)
+                items.append((visit_id, version))
+    bulk_insert(VisitTask.__table__, ("visit_id", "pool_name", "rank"), links,
+                {"task_id": task.id, "draw_id": draw.id})
+    bulk_insert(VisitItem.__table__, ("visit_id", "item_version_id"), items,
+                {"task_id": task.id})
     db.session.flush()
-    result.created, result.merged = len(new_rows), len(existing)
+    result.created, result.merged = len(new_ids), len(existing)
     result.visits = visit_of
     return result
 

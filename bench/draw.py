@@ -1,0 +1,379 @@
+"""Benchmark: a target draw over a directory of 10^6 employers against reading it once.
+
+    python -m bench.draw [--employers N] [--database-url URL] [--reset] [--profile FILE]
+
+The directory is built first (not timed), in a child process so that its memory does not
+count: the demo bureau's departments, users, regions and catalogue, ``N`` demo employers
+through the bulk importer (grades A 60 %, B 30 %, C 8 %, D 2 %; about 97 % active), the 2026
+plan with its default ratios (A 1 %, B 3 %, C 10 %, D 20 %, cap 2), an approved undirected
+task (April to June), and prior random checks of the year so that the cap applies: 1 % of the
+employers were already checked twice (two earlier executed draws, visits closed) and 0.5 %
+have an open visit of an open task whose window overlaps, which the draw merges into. The
+directory is then confirmed current.
+
+Then, in this process and the same database:
+
+- ``floor``: reading every eligible credit code once (one SELECT of credit code and grade over
+  the active employers, no ORDER BY, iterated to the end on the DB-API cursor); the best of
+  three after a warm-up read;
+- ``draw``: :func:`inspection.draws.target.prepare_target_draw` (pools frozen, cap applied,
+  pool files written and hashed, commitment) plus :func:`execute_target_draw` (the RFC 3797
+  engine on every pool, the self-verification, the selections, the visits created or merged),
+  in the "secrets" mode with two parties, each step committed;
+- ``verify``: the standalone verifier, ``python -I -S verify.py record.json POOL_FILES...`` in a
+  directory holding only ``verify.py`` and ``rfc3797.py``, as anyone would run it, on the
+  exported record and pool files (a subprocess, timed from the outside).
+
+Both times are wall-clock (``ratio``); the CPU time of this process is given too
+(``cpu_ratio``), which a busy machine disturbs less (on PostgreSQL it leaves out the
+server's share of both). Peak memory: ``ru_maxrss`` of this process (the directory is built
+elsewhere) and of the verifier's process (``os.wait4`` in a small launcher). The default
+database is a fresh SQLite file in a temporary directory. A PostgreSQL URL must name a
+scratch database (``--reset`` empties it first). After the load the database's statistics
+are refreshed (``VACUUM ANALYZE`` on PostgreSQL, as autovacuum would after a bulk load,
+``ANALYZE`` on SQLite).
+The last line printed is one JSON object with the figures.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+YEAR = 2026
+RATIOS = {"A": "0.01", "B": "0.03", "C": "0.10", "D": "0.20"}
+PASSWORD = "Bench-draw-Horse-42"
+SECRETS = [{"party": "劳动保障监察", "generate": True}, {"party": "法制", "generate": True}]
+
+
+def _mb(kb: int) -> float:
+    return round(kb / 1024, 1)
+
+
+def _app(url: str, files: Path):
+    from inspection import create_app
+
+    return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40,
+                       "FILE_STORE": str(files)})
+
+
+# ---------------------------------------------------------------------------- the directory
+def build(url: str, files: Path, employers: int, reset: bool) -> None:
+    """Everything the draw needs, committed (runs in a child process)."""
+    from flask_migrate import upgrade
+    from sqlalchemy import func, insert, select, text
+
+    from inspection.catalogue.demo import seed_catalogue
+    from inspection.core import audit
+    from inspection.core import operations as core_ops
+    from inspection.core.models import User
+    from inspection.demo import DEPARTMENTS, USERS
+    from inspection.directory.employers import operations as employer_ops
+    from inspection.directory.employers.demo import seed_employers, seed_regions
+    from inspection.directory.models import Employer
+    from inspection.draws.models import Draw
+    from inspection.extensions import db
+    from inspection.fieldwork.models import Visit, VisitItem, VisitTask
+    from inspection.planning import operations as plans
+    from inspection.planning.demo import PLAN
+    from inspection.planning.models import Task
+
+    app = _app(url, files)
+    with app.app_context():
+        if reset and db.engine.dialect.name == "postgresql":
+            db.session.execute(text("DROP SCHEMA public CASCADE"))
+            db.session.execute(text("CREATE SCHEMA public"))
+            db.session.commit()
+        upgrade()
+        audit.ensure_head()
+        db.session.commit()
+        if db.session.scalar(select(func.count(User.id))):
+            sys.exit("the database has users already: use a scratch database (or --reset)")
+        depts = {code: core_ops.create_department(name, code) for name, code in DEPARTMENTS}
+        for username, name, dept, roles in USERS:
+            core_ops.create_user(username, name, depts[dept], roles, PASSWORD)
+        office, approver = core_ops.find_user("office"), core_ops.find_user("approver")
+        seed_regions()
+        seed_catalogue()
+
+        t0 = time.perf_counter()
+        report = seed_employers(count=employers)
+        assert report.rows_invalid == 0, report.summary()
+        print(f"directory: {employers} employers loaded in {time.perf_counter() - t0:.1f} s",
+              flush=True)
+
+        plan = plans.create_plan(PLAN, actor=office)
+        plans.submit_plan(plan, actor=office)
+        plans.approve_plan(plan, actor=approver)
+        lead = depts["LSJC"]
+        item_ids = [plans_item(code) for code in ("LR-06", "LR-02")]
+
+        def task(name, start, end, items):
+            t = plans.create_task({
+                "plan_id": plan.id, "name": name, "lead_department_id": lead.id,
+                "department_ids": [lead.id], "item_ids": items, "task_type": "undirected",
+                "method": "on_site", "window_start": start, "window_end": end,
+                "announced": False, "inspectors_per_visit": 2, "grade_ratios": RATIOS},
+                actor=office)
+            plans.submit_task(t, actor=office)
+            plans.approve_task(t, actor=approver)
+            return t
+
+        earlier = task("一季度专项（已完成）", date(YEAR, 1, 5), date(YEAR, 3, 31), item_ids[:1])
+        spring = task("春季专项（进行中）", date(YEAR, 3, 1), date(YEAR, 5, 31), item_ids[1:])
+        task("2026年工资支付专项随机抽查", date(YEAR, 4, 1), date(YEAR, 6, 30), item_ids)
+
+        # Prior random checks of the year, made in bulk: two executed draws.
+        ids = list(db.session.scalars(select(Employer.id).order_by(Employer.id)))
+        capped = ids[::100]                          # 1 %: checked twice already
+        open_one = ids[1::200]                       # 0.5 %: an open visit, merged into
+        draws = {}
+        for n, t in enumerate((earlier, spring), 1):
+            draw = Draw(public_id=f"DRAW-{YEAR}-90{n:02d}", kind="target", task_id=t.id,
+                        status="executed", entropy_mode="system", algorithm="rfc3797-v1",
+                        commitment={}, commitment_sha256="0" * 64)
+            db.session.add(draw)
+            db.session.flush()
+            draws[t.id] = draw.id
+        serial = 0
+        batches = [(earlier, capped, "closed"), (spring, capped, "closed"),
+                   (spring, open_one, "planned")]
+        for t, employer_ids, status in batches:
+            rows = []
+            for emp in employer_ids:
+                serial += 1
+                rows.append({"number": f"{YEAR}-{serial:06d}", "year": YEAR, "employer_id": emp,
+                             "status": status, "window_start": t.window_start,
+                             "window_end": t.window_end})
+            visit_ids = list(db.session.scalars(
+                insert(Visit).returning(Visit.id, sort_by_parameter_order=True), rows))
+            db.session.execute(insert(VisitTask), [
+                {"visit_id": v, "task_id": t.id, "draw_id": draws[t.id], "pool_name": "A",
+                 "rank": r} for r, v in enumerate(visit_ids, 1)])
+            db.session.execute(insert(VisitItem), [
+                {"visit_id": v, "task_id": t.id, "item_version_id": ti.item_version_id}
+                for v in visit_ids for ti in t.items])
+        earlier.status = "closed"
+        spring.status = "targets_drawn"
+        db.session.commit()
+        employer_ops.confirm_current(office, "基准测试：抽取前确认名录为最新")
+        print(f"prior checks: {len(capped)} employers at the cap, {len(open_one)} with an "
+              "open visit to merge into", flush=True)
+        db.session.remove()
+        with db.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql("VACUUM ANALYZE" if conn.dialect.name == "postgresql"
+                                 else "ANALYZE")
+        db.engine.dispose()
+
+
+def plans_item(code: str) -> int:
+    from inspection.catalogue import operations as catalogue_ops
+
+    return catalogue_ops.get_item_by_code(code).id
+
+
+def _run_child(args: list[str], cwd: str | None = None) -> tuple[int, str, float, float]:
+    """(exit status, output, seconds, peak RSS in MB) of a child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = proc.stdout.read()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.stdout.close()
+    return proc.returncode, output.decode("utf-8", "replace"), seconds, _mb(usage.ru_maxrss)
+
+
+#: Runs a command and reports its time and peak memory. Linux keeps a process's ru_maxrss
+#: across exec, and a child spawned with vfork (as subprocess does) starts from its parent's
+#: peak: this small launcher stands between the benchmark and the verifier so that the
+#: verifier's figure starts from a bare interpreter, not from the benchmark's memory.
+_LAUNCHER = """
+import json, os, sys, time
+start = time.perf_counter()
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ)
+_pid, status, usage = os.wait4(pid, 0)
+print(json.dumps({"seconds": time.perf_counter() - start, "maxrss_kb": usage.ru_maxrss,
+                  "status": os.waitstatus_to_exitcode(status)}), file=sys.stderr)
+"""
+
+
+def run_verifier(args: list[str], cwd: str) -> tuple[int, str, float, float]:
+    """(exit status, output, seconds, peak RSS in MB) of the standalone verifier."""
+    proc = subprocess.run([sys.executable, "-I", "-S", "-c", _LAUNCHER, *args], cwd=cwd,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    report = json.loads(proc.stderr.decode().strip().splitlines()[-1])
+    return (report["status"], proc.stdout.decode("utf-8", "replace"), report["seconds"],
+            _mb(report["maxrss_kb"]))
+
+
+# ---------------------------------------------------------------------------- the measure
+def floor(db) -> tuple[float, float, int]:
+    """Seconds (wall, and CPU of this process) to read every eligible (credit code, grade)
+    once, and how many: one SELECT
+    over the active employers (the undirected task's filter), in whatever order the database
+    finds fastest, iterated to the end on a plain DB-API cursor."""
+    sql = "SELECT credit_code, risk_grade FROM employer WHERE status = 'active'"
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        start, cpu = time.perf_counter(), time.process_time()
+        cursor.execute(sql)
+        n = 0
+        for _row in cursor:
+            n += 1
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        cursor.close()
+        raw.rollback()
+    finally:
+        raw.close()
+    return seconds, cpu, n
+
+
+def measure(url: str, files: Path, work: Path, profile: str = "") -> dict:
+    """Floor, draw and verification on a built directory; the figures."""
+    from sqlalchemy import func, select
+
+    from inspection.core import operations as core_ops
+    from inspection.draws import commitments, target
+    from inspection.draws.models import Draw
+    from inspection.extensions import db
+    from inspection.fieldwork.models import VisitTask
+    from inspection.planning.models import Task
+
+    app = _app(url, files)
+    with app.app_context():
+        office = core_ops.find_user("office")
+        task_id = db.session.scalar(select(Task.id).where(Task.status == "approved"))
+        employers = db.session.scalar(select(func.count()).select_from(
+            db.metadata.tables["employer"]))
+        floors, cpus = [], []
+        floor(db)                                     # warm the caches as the draw finds them
+        for _ in range(3):
+            seconds, cpu, eligible = floor(db)
+            floors.append(seconds)
+            cpus.append(cpu)
+        floor_s, floor_cpu = min(floors), min(cpus)
+        print(f"floor:  {eligible} eligible codes read in {floor_s:.3f} s "
+              f"(runs {', '.join(f'{s:.3f}' for s in floors)})", flush=True)
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+        profiler = None
+        if profile:
+            import cProfile
+            profiler = cProfile.Profile()
+            profiler.enable()
+        start, cpu = time.perf_counter(), time.process_time()
+        prepared = target.prepare_target_draw(task_id, "secrets", [], SECRETS, office)
+        prepare_s = time.perf_counter() - start
+        draw = target.execute_target_draw(prepared.draw.id, [], prepared.generated, office)
+        draw_s, draw_cpu = time.perf_counter() - start, time.process_time() - cpu
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+        draw = db.session.get(Draw, draw.id)
+        pools = {p["name"]: (p["size"], p["count"]) for p in draw.commitment["pools"]}
+        params = draw.commitment["parameters"]
+        links = db.session.scalar(select(func.count(VisitTask.id))
+                                  .where(VisitTask.draw_id == draw.id))
+        print(f"draw:   {draw_s:.3f} s (prepare {prepare_s:.3f} s, execute "
+              f"{draw_s - prepare_s:.3f} s); pools {pools}; excluded by the cap "
+              f"{params['excluded_by_cap']}; {links} visits", flush=True)
+        assert sum(s for s, _c in pools.values()) + params["excluded_by_cap"] == eligible
+        assert links == sum(c for _s, c in pools.values())
+
+        # The public files, as downloaded, and the two files of the verifier.
+        out = work / "public"
+        out.mkdir()
+        (out / "record.json").write_text(
+            json.dumps(target.public_record(draw), ensure_ascii=False), encoding="utf-8")
+        names = []
+        for pool in draw.pools:
+            name = commitments.pool_file_name(draw.public_id, pool.name)
+            (out / name).write_bytes(commitments.pool_bytes(draw, pool))
+            names.append(name)
+        source = Path(target.__file__).with_name
+        for engine in ("verify.py", "rfc3797.py"):
+            shutil.copy(source(engine), out / engine)
+        db.session.remove()
+        db.engine.dispose()
+
+    status, output, verify_s, verify_mb = run_verifier(
+        [sys.executable, "-I", "-S", "verify.py", "record.json", *names], cwd=str(out))
+    print(f"verify: {verify_s:.3f} s, peak {verify_mb:.0f} MB: {output.strip()}", flush=True)
+    if status != 0 or output.strip() != "OK":
+        sys.exit("the standalone verifier did not say OK")
+
+    peak_mb = _mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    figures = {
+        "employers": employers,
+        "database": url.split(":", 1)[0],
+        "eligible": eligible,
+        "draw_seconds": round(draw_s, 3),
+        "prepare_seconds": round(prepare_s, 3),
+        "execute_seconds": round(draw_s - prepare_s, 3),
+        "verify_seconds": round(verify_s, 3),
+        "floor_seconds": round(floor_s, 3),
+        "ratio": round(draw_s / floor_s, 2),
+        "verify_ratio": round(verify_s / floor_s, 2),
+        "draw_cpu_seconds": round(draw_cpu, 3),
+        "floor_cpu_seconds": round(floor_cpu, 3),
+        "cpu_ratio": round(draw_cpu / floor_cpu, 2),
+        "peak_mb": peak_mb,
+        "draw_growth_mb": _mb(rss_after - rss_before),
+        "verify_peak_mb": verify_mb,
+    }
+    print(f"ratio draw/floor: {figures['ratio']:.2f} (target <= 6; in CPU time of this "
+          f"process {figures['cpu_ratio']:.2f}); peak {peak_mb:.0f} MB "
+          f"(draw +{figures['draw_growth_mb']:.0f} MB), verifier {verify_mb:.0f} MB")
+    return figures
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--employers", type=int, default=1_000_000)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--reset", action="store_true",
+                        help="PostgreSQL: empty the scratch database first (drops schema public)")
+    parser.add_argument("--profile", default="", help="write a cProfile of the draw here")
+    parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--files", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.build_only:
+        build(args.database_url, Path(args.files), args.employers, args.reset)
+        return {}
+
+    with tempfile.TemporaryDirectory(prefix="bench-draw-") as tmp:
+        tmp_path = Path(tmp)
+        files = tmp_path / "files"
+        url = args.database_url or f"sqlite:///{tmp_path / 'bench.sqlite3'}"
+        t0 = time.perf_counter()
+        build_cmd = [sys.executable, "-m", "bench.draw", "--build-only", "--employers",
+                     str(args.employers), "--database-url", url, "--files", str(files)]
+        if args.reset:
+            build_cmd.append("--reset")
+        status, output, _s, build_mb = _run_child(build_cmd, cwd=str(Path(__file__).parents[1]))
+        print(output, end="", flush=True)
+        if status:
+            sys.exit(f"building the directory failed ({status})")
+        print(f"built in {time.perf_counter() - t0:.1f} s (peak {build_mb:.0f} MB, not counted)",
+              flush=True)
+        figures = measure(url, files, tmp_path, args.profile)
+    print(json.dumps(figures))
+    return figures
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("INSPECTION_DEMO_MODE", "0")
+    main()
