@@ -4,4 +4,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the field-work blueprints and CLI commands."""
+    from ..extensions import api
     from . import models  # noqa: F401
+    from .api import blp as field_api
+
+    api.register_blueprint(field_api)  # /api/v1/field: the field app's sync (docs/field-sync.md)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, String,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import utcnow
@@ -70,3 +71,88 @@ class VisitItem(db.Model):
     visit: Mapped[Visit] = relationship(back_populates="items")
 
     __table_args__ = (UniqueConstraint("visit_id", "item_version_id", name="uq_visit_item_pair"),)
+
+
+# --- the field app's uploads (issue 5, docs/field-sync.md) ------------------------------------
+
+class ResultCategory(str, enum.Enum):
+    """A visit's overall result (seed 004 第十九条(四)); labels in :data:`RESULT_LABELS`."""
+
+    NO_PROBLEM = "no_problem"
+    NOT_DISCLOSED = "not_disclosed"
+    FALSE_DISCLOSURE = "false_disclosure"
+    UNREACHABLE = "unreachable"
+    RECTIFICATION_ORDERED = "rectification_ordered"
+    REFUSED_SERIOUSLY = "refused_seriously"
+    NO_ACTIVITY = "no_activity"
+    PENDING_FOLLOW_UP = "pending_follow_up"
+
+
+#: The legal wording of each category (data from seed 004 第十九条(四), shown as is).
+RESULT_LABELS: dict[str, str] = {
+    ResultCategory.NO_PROBLEM.value: "未发现问题",
+    ResultCategory.NOT_DISCLOSED.value: "未按规定公示应当公示的信息",
+    ResultCategory.FALSE_DISCLOSURE.value: "公示信息隐瞒真实情况弄虚作假",
+    ResultCategory.UNREACHABLE.value: "通过登记的住所(经营场所)无法联系",
+    ResultCategory.RECTIFICATION_ORDERED.value: "发现问题已责令改正",
+    ResultCategory.REFUSED_SERIOUSLY.value: "不配合检查情节严重",
+    ResultCategory.NO_ACTIVITY.value: "未发现开展本次抽查涉及的经营活动",
+    ResultCategory.PENDING_FOLLOW_UP.value: "发现问题待后续处理",
+}
+
+
+class RecordRevision(db.Model):
+    """One save of a visit's record, as the field app sent it (append-only).
+
+    ``revision_uuid`` is the client's idempotency key: the row is inserted under its unique
+    constraint, so a retry can never make a second row. A record's current state is its
+    highest ``revision``; older revisions stay."""
+
+    __tablename__ = "record_revision"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    record_id: Mapped[str] = mapped_column(String(36), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    #: The JSON body as received (stored canonical: sorted keys).
+    body: Mapped[dict] = mapped_column(JSON)
+    #: SHA-256 of the canonical JSON of ``body`` (sorted keys, no spaces, UTF-8).
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    result_category: Mapped[str | None] = mapped_column(String(30))
+
+    visit: Mapped[Visit] = relationship()
+
+    __table_args__ = (UniqueConstraint("record_id", "revision", name="uq_record_revision_number"),)
+
+
+class EvidencePhoto(db.Model):
+    """An evidence photo uploaded by the field app; the bytes, the display copy and the
+    thumbnail live in the content-addressed store (:mod:`inspection.core.storage`)."""
+
+    __tablename__ = "evidence_photo"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    #: SHA-256 of the uploaded bytes (area ``photos``).
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    #: SHA-256 of the camera's original, computed on the phone at capture.
+    original_sha256: Mapped[str | None] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(30))
+    bytes: Mapped[int] = mapped_column(Integer)
+    #: Size after the EXIF orientation is applied.
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    exif: Mapped[dict] = mapped_column(JSON, default=dict)
+    display_sha256: Mapped[str] = mapped_column(String(64))
+    thumb_sha256: Mapped[str] = mapped_column(String(64))
+    question: Mapped[str | None] = mapped_column(String(30))
+    document_copy: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The camera's original (kept when the bureau's setting says so), not the resized copy.
+    is_original: Mapped[bool] = mapped_column(Boolean, default=False)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime)
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    visit: Mapped[Visit] = relationship()

@@ -1,0 +1,488 @@
+"""The field app's server side: visit packs, record revisions and evidence photos
+(``docs/field-sync.md`` is the contract with the PWA).
+
+Scope: an inspector sees and writes only the visits of their own teams (the rule of
+:func:`inspection.draws.team_ops.my_visits`: an active, not replaced :class:`TeamMember` of the
+user's :class:`Inspector`); any other visit is "not found".
+
+Idempotency: every upload carries a key made on the phone (a UUID). The row is inserted under
+the unique constraint on that key, never after a look-up: when the insert fails, the stored row
+is loaded and compared. The same body answers the stored receipt (nothing created, no audit
+entry); a different body under the same key is a conflict (409).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from ..catalogue.models import CheckItem, CheckItemVersion
+from ..core import audit
+from ..core.errors import Conflict, NotFound, ValidationFailed
+from ..core.models import User, utcnow
+from ..core.timeutil import local_to_utc
+from ..directory.models import Inspector
+from ..draws import team_ops
+from ..draws.models import TeamMember
+from ..extensions import db
+from ..planning.models import Task
+from . import photos
+from .models import EvidencePhoto, RecordRevision, Visit, VisitItem, VisitStatus, VisitTask
+from .results import CATEGORY_RULES, categories, check_record, label
+from .schemas import RecordBodySchema
+
+KEY = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+#: Largest record body accepted (canonical JSON), in bytes.
+MAX_RECORD_BYTES = 1024 * 1024
+#: Earlier visits of the employer shown in the pack (pre-check, 预查比对).
+PREVIOUS_VISITS = 5
+
+
+def stamp(value: datetime) -> str:
+    """A stored UTC time as it appears in receipts: ISO 8601 with milliseconds and Z."""
+    return value.isoformat(timespec="milliseconds") + "Z"
+
+
+def check_key(key: str) -> str:
+    if not isinstance(key, str) or not KEY.match(key):
+        raise ValidationFailed(_("The key must be a UUID in lower case."),
+                               fields={"key": [_("Not a lower-case UUID.")]})
+    return key
+
+
+def _settings():
+    return current_app.config["SETTINGS"]
+
+
+def photos_limit() -> int:
+    """The largest photo upload accepted, in bytes (the bureau's setting)."""
+    return _settings().MAX_PHOTO_BYTES
+
+
+# --- scope ------------------------------------------------------------------------------------
+
+def my_visit(user: User, number: str | None) -> Visit:
+    """The visit ``number`` if the user is on its team, otherwise :class:`NotFound`.
+
+    The rule of :func:`inspection.draws.team_ops.my_visits` (the user's inspector,
+    ``team_ops.inspector_of``, is an active member of the visit's team), asked for one visit
+    in one query: the photo upload calls it for every photo."""
+    visit = None
+    if number:
+        visit = db.session.scalar(
+            select(Visit).join(TeamMember, TeamMember.visit_id == Visit.id)
+            .join(Inspector, Inspector.id == TeamMember.inspector_id)
+            .where(Visit.number == number, Inspector.user_id == user.id,
+                   TeamMember.replaced_at.is_(None)).limit(1))
+    if visit is None:
+        raise NotFound(_("No such visit among yours."))
+    return visit
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def _team(visit: Visit, me_id: int | None) -> list[dict]:
+    team = team_ops.members_of(visit)
+    people = team_ops.inspectors_by_id(m.inspector_id for m in team)
+    return [{"name": people[m.inspector_id].name, "is_leader": m.is_leader,
+             "is_me": m.inspector_id == me_id} for m in team]
+
+
+def _tasks(visit: Visit) -> list[Task]:
+    return db.session.scalars(select(Task).join(VisitTask, VisitTask.task_id == Task.id)
+                              .where(VisitTask.visit_id == visit.id).order_by(Task.id)).all()
+
+
+def _versions(visit: Visit) -> list[tuple[CheckItemVersion, str]]:
+    return db.session.execute(
+        select(CheckItemVersion, CheckItem.code)
+        .join(VisitItem, VisitItem.item_version_id == CheckItemVersion.id)
+        .join(CheckItem, CheckItem.id == CheckItemVersion.item_id)
+        .where(VisitItem.visit_id == visit.id).order_by(VisitItem.id)).all()
+
+
+def _summary(visit: Visit, tasks: list[Task], versions, team: list[dict]) -> dict:
+    employer = visit.employer
+    return {"number": visit.number,
+            "employer": {"name": employer.name, "credit_code": employer.credit_code,
+                         "address": employer.address},
+            "window": [visit.window_start.isoformat(), visit.window_end.isoformat()],
+            "status": visit.status,
+            "announced": all(t.announced for t in tasks),
+            "tasks": [{"id": t.id, "name": t.name, "announced": t.announced} for t in tasks],
+            "items": [{"code": code, "name": v.name} for v, code in versions],
+            "team": team}
+
+
+def _employer(visit: Visit) -> dict:
+    e = visit.employer
+    return {"credit_code": e.credit_code, "name": e.name, "employer_type": e.employer_type,
+            "address": e.address, "region_code": e.region_code,
+            "region": e.region.name if e.region else "", "industry": e.industry,
+            "legal_representative": e.legal_representative, "contact_phone": e.contact_phone,
+            "employees": e.employees, "risk_grade": e.risk_grade,
+            "flag_complaints": e.flag_complaints, "flag_abnormal": e.flag_abnormal,
+            "flag_serious_violation": e.flag_serious_violation, "status": e.status,
+            "notes": e.notes}
+
+
+def _previous(visit: Visit) -> list[dict]:
+    """Earlier visits of the same employer, newest first, with their recorded results."""
+    earlier = db.session.scalars(
+        select(Visit).where(Visit.employer_id == visit.employer_id, Visit.id != visit.id,
+                            Visit.window_start <= visit.window_start)
+        .order_by(Visit.window_start.desc(), Visit.id.desc()).limit(PREVIOUS_VISITS)).all()
+    out = []
+    for other in earlier:
+        latest = latest_revision(other)
+        body = latest.body if latest else {}
+        answers = body.get("answers") or []
+        arrival = (body.get("arrival") or {}).get("at")
+        bad = [a for a in answers if a.get("answer") == "non_compliant"]
+        if latest is None:
+            summary = _("No record received.")
+        elif bad:
+            summary = _("%(n)d non-compliant answer(s): %(questions)s", n=len(bad),
+                        questions=", ".join(a.get("question", "") for a in bad))
+        else:
+            summary = _("%(n)d answer(s), none non-compliant.", n=len(answers))
+        out.append({"number": other.number,
+                    "date": arrival[:10] if arrival else other.window_start.isoformat(),
+                    "result_category": latest.result_category if latest else None,
+                    "result_label": label(latest.result_category) if latest else "",
+                    "summary": summary})
+    return out
+
+
+def _notice_text(visit: Visit, versions) -> str:
+    names = ", ".join(v.name for v, _code in versions)
+    return _("%(bureau)s will carry out a random inspection of %(employer)s between "
+             "%(start)s and %(end)s. Items to be checked: %(items)s. Please have the relevant "
+             "documents ready and a person in charge present.",
+             bureau=_settings().BUREAU_NAME, employer=visit.employer.name,
+             start=visit.window_start.isoformat(), end=visit.window_end.isoformat(),
+             items=names)
+
+
+def _pack(visit: Visit, me_id: int | None) -> tuple[dict, str]:
+    tasks, versions, team = _tasks(visit), _versions(visit), _team(visit, me_id)
+    settings = _settings()
+    pack = {
+        "visit": _summary(visit, tasks, versions, team),
+        "employer": _employer(visit),
+        "items": [{"version_id": v.id, "code": code, "name": v.name,
+                   "legal_basis": v.legal_basis, "content": v.content,
+                   "questions": [{"code": q.code, "text": q.text, "legal_basis": q.legal_basis,
+                                  "evidence_hint": q.evidence_hint} for q in v.questions]}
+                  for v, code in versions],
+        "previous": _previous(visit),
+        "team": team,
+        "notice_text": _notice_text(visit, versions),
+        "result_categories": categories(),
+        "category_rules": CATEGORY_RULES,
+        "settings": {"keep_originals": settings.KEEP_PHOTO_ORIGINALS,
+                     "max_photo_bytes": settings.MAX_PHOTO_BYTES},
+    }
+    etag = hashlib.sha256(audit.canonical_json(pack)).hexdigest()
+    pack["generated_at"] = stamp(utcnow())
+    return pack, etag
+
+
+def my_visits(user: User) -> list[dict]:
+    """The user's visits (those of ``team_ops.my_visits``), each with its pack's ETag."""
+    me = team_ops.inspector_of(user)
+    out = []
+    for assignment in team_ops.my_visits(user):
+        pack, etag = _pack(assignment.visit, me.id if me else None)
+        out.append(dict(pack["visit"], pack_etag=etag))
+    return out
+
+
+def visit_pack(user: User, number: str) -> tuple[dict, str]:
+    """Everything the phone needs offline for one visit, and its ETag (the SHA-256 of the
+    pack's canonical JSON without ``generated_at``)."""
+    visit = my_visit(user, number)
+    me = team_ops.inspector_of(user)
+    return _pack(visit, me.id if me else None)
+
+
+# --- record state -----------------------------------------------------------------------------
+
+def latest_revision(visit: Visit) -> RecordRevision | None:
+    """The visit's current record: of the record most recently written to (two phones may
+    each keep a record of the same visit), its highest revision."""
+    last = db.session.scalar(select(RecordRevision.record_id)
+                             .where(RecordRevision.visit_id == visit.id)
+                             .order_by(RecordRevision.id.desc()).limit(1))
+    if last is None:
+        return None
+    return db.session.scalar(select(RecordRevision).where(RecordRevision.record_id == last)
+                             .order_by(RecordRevision.revision.desc()).limit(1))
+
+
+def _listed(row: RecordRevision) -> dict[str, str]:
+    return {str(p.get("uuid", "")).lower(): str(p.get("sha256", "")).lower()
+            for p in (row.body.get("photos") or [])}
+
+
+def _received(visit_id: int, uuids) -> dict[str, str]:
+    uuids = list(uuids)
+    if not uuids:
+        return {}
+    return dict(db.session.execute(select(EvidencePhoto.uuid, EvidencePhoto.sha256).where(
+        EvidencePhoto.uuid.in_(uuids), EvidencePhoto.visit_id == visit_id)).all())
+
+
+def missing_photos(row: RecordRevision) -> list[str]:
+    """The photos this revision lists that have not arrived (or arrived with other bytes)."""
+    listed = _listed(row)
+    got = _received(row.visit_id, listed)
+    return [u for u, sha in listed.items() if got.get(u) != sha]
+
+
+def record_state(visit: Visit) -> dict[str, Any]:
+    """The visit's current record (latest revision), the photos it lists, which arrived, and
+    whether it is complete (a record, and every photo it lists arrived)."""
+    latest = latest_revision(visit)
+    if latest is None:
+        return {"visit": visit.number, "record_id": None, "revision": None,
+                "revision_uuid": None, "received_at": None, "result_category": None,
+                "revisions": 0, "photos_listed": [], "photos_received": [],
+                "missing_photos": [], "complete": False, "body": None}
+    listed = _listed(latest)
+    got = _received(visit.id, listed)
+    missing = [u for u, sha in listed.items() if got.get(u) != sha]
+    count = db.session.scalar(select(db.func.count(RecordRevision.id))
+                              .where(RecordRevision.visit_id == visit.id))
+    return {"visit": visit.number, "record_id": latest.record_id, "revision": latest.revision,
+            "revision_uuid": latest.revision_uuid, "received_at": stamp(latest.received_at),
+            "result_category": latest.result_category, "revisions": count,
+            "photos_listed": list(listed),
+            "photos_received": [u for u in listed if u not in missing],
+            "missing_photos": missing, "complete": not missing, "body": latest.body}
+
+
+def visit_record(user: User, number: str) -> dict[str, Any]:
+    return record_state(my_visit(user, number))
+
+
+# --- receipts ---------------------------------------------------------------------------------
+
+def receipt(row: RecordRevision | EvidencePhoto) -> dict[str, Any]:
+    """The answer to an upload: echoes the key (only that counts as success on the phone)."""
+    if isinstance(row, RecordRevision):
+        return {"key": row.revision_uuid, "kind": "record", "sha256": row.body_sha256,
+                "received_at": stamp(row.received_at), "record_id": row.record_id,
+                "revision": row.revision, "missing_photos": missing_photos(row)}
+    return {"key": row.uuid, "kind": "photo", "sha256": row.sha256,
+            "received_at": stamp(row.received_at), "width": row.width, "height": row.height}
+
+
+# --- writing: records -------------------------------------------------------------------------
+
+def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested errors as ``{"answers.2.note": [...]}``."""
+    out: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(errors, list) and all(isinstance(e, str) for e in errors):
+        out[prefix or "_schema"] = list(errors)
+    else:
+        out[prefix or "_schema"] = [str(errors)]
+    return out
+
+
+def _questions(visit: Visit) -> dict[str, set[str]]:
+    """Item code -> its question codes, for the item versions of the visit."""
+    return {code: {q.code for q in v.questions} for v, code in _versions(visit)}
+
+
+def _check_against_visit(body: dict, visit: Visit) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    items = _questions(visit)
+    all_questions = set().union(*items.values()) if items else set()
+    seen: set[str] = set()
+    for n, answer in enumerate(body.get("answers") or []):
+        item, question = answer["item"], answer["question"]
+        if item not in items:
+            errors.setdefault(f"answers.{n}.item", []).append(
+                _("This item is not checked on this visit."))
+        elif question not in items[item]:
+            errors.setdefault(f"answers.{n}.question", []).append(
+                _("This question does not belong to the item."))
+        if question in seen:
+            errors.setdefault(f"answers.{n}.question", []).append(
+                _("This question is answered twice."))
+        seen.add(question)
+    uuids: set[str] = set()
+    for n, photo in enumerate(body.get("photos") or []):
+        if photo.get("question") and photo["question"] not in all_questions:
+            errors.setdefault(f"photos.{n}.question", []).append(
+                _("This question is not on this visit."))
+        uuid = str(photo.get("uuid", "")).lower()
+        if uuid in uuids:
+            errors.setdefault(f"photos.{n}.uuid", []).append(_("This photo is listed twice."))
+        uuids.add(uuid)
+    return errors
+
+
+def _stored_revision(revision_uuid: str, sha: str, record_id: str,
+                     revision: int) -> dict | None:
+    """The stored receipt of the same body under this key; a conflict for another body
+    under the key, or for another key with the same record and revision; else None."""
+    stored = db.session.scalar(select(RecordRevision)
+                               .where(RecordRevision.revision_uuid == revision_uuid))
+    if stored is not None:
+        if stored.body_sha256 == sha:
+            return receipt(stored)
+        raise Conflict(_("This key was already used for a different save of the record."),
+                       fields={"key": [_("Already used for a different body.")]})
+    other = db.session.scalar(select(RecordRevision.revision_uuid).where(
+        RecordRevision.record_id == record_id, RecordRevision.revision == revision))
+    if other is not None:
+        raise Conflict(_("Revision %(n)d of this record is already stored under another key.",
+                         n=revision), fields={"revision": [_("Already stored.")]})
+    return None
+
+
+def put_record_revision(user: User, revision_uuid: str, body: Any) -> tuple[dict, bool]:
+    """Store one save of a visit record under its key. Returns ``(receipt, created)``."""
+    check_key(revision_uuid)
+    if not isinstance(body, dict):
+        raise ValidationFailed(_("The record must be a JSON object."))
+    canonical = audit.canonical_json(body)
+    if len(canonical) > MAX_RECORD_BYTES:
+        raise photos.TooLarge(_("The record is too large."))
+    sha = hashlib.sha256(canonical).hexdigest()
+    schema_errors = RecordBodySchema().validate(body)
+    if schema_errors:
+        raise ValidationFailed(_("Some values are not valid."), fields=_flatten(schema_errors))
+    visit = my_visit(user, body["visit"])
+    record_id, revision = body["record_id"].lower(), body["revision"]
+    errors = _check_against_visit(body, visit)
+    for key, messages in check_record(body.get("answers") or [], body.get("result_category"),
+                                      len(body.get("photos") or [])).items():
+        errors.setdefault(key, []).extend(messages)
+    other_visit = db.session.scalar(select(RecordRevision.visit_id).where(
+        RecordRevision.record_id == record_id, RecordRevision.visit_id != visit.id).limit(1))
+    if other_visit is not None:
+        errors.setdefault("record_id", []).append(_("This record belongs to another visit."))
+    if errors:
+        # A save stored before a rule changed is still answered with its receipt.
+        stored = _stored_revision(revision_uuid, sha, record_id, revision)
+        if stored is not None:
+            return stored, False
+        raise ValidationFailed(_("The record is not consistent; see the fields."),
+                               fields=errors)
+    row = RecordRevision(revision_uuid=revision_uuid, record_id=record_id, revision=revision,
+                         visit_id=visit.id, author_id=user.id,
+                         body=json.loads(canonical), body_sha256=sha,
+                         received_at=utcnow(), result_category=body.get("result_category"))
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        stored = _stored_revision(revision_uuid, sha, record_id, revision)
+        if stored is None:
+            raise
+        return stored, False
+    if visit.status in (VisitStatus.PLANNED.value, VisitStatus.ASSIGNED.value):
+        visit.status = VisitStatus.IN_PROGRESS.value
+    audit.record("field.record_revision", "visit", visit.id,
+                 {"visit": visit.number, "record_id": record_id, "revision": revision,
+                  "key": revision_uuid, "sha256": sha,
+                  "result_category": row.result_category}, actor=user)
+    result = receipt(row)
+    db.session.commit()
+    return result, True
+
+
+# --- writing: photos --------------------------------------------------------------------------
+
+def _parse_time(value: str | None, field: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed(_("Not a date and time."),
+                               fields={field: [_("Expected ISO 8601, e.g. "
+                                                 "2026-04-02T10:15:03+08:00.")]}) from None
+    if moment.tzinfo is None:
+        return local_to_utc(moment)
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _stored_photo(photo_uuid: str, sha: str, visit: Visit) -> dict | None:
+    """The stored receipt of these bytes under this key; a conflict for other bytes (or
+    another visit) under the key; None when the key is new."""
+    found = db.session.execute(select(EvidencePhoto.sha256, EvidencePhoto.visit_id)
+                               .where(EvidencePhoto.uuid == photo_uuid)).first()
+    if found is None:
+        return None
+    if found.sha256 != sha or found.visit_id != visit.id:
+        raise Conflict(_("This key was already used for a different photo."),
+                       fields={"key": [_("Already used for different bytes.")]})
+    return receipt(db.session.scalar(select(EvidencePhoto)
+                                     .where(EvidencePhoto.uuid == photo_uuid)))
+
+
+def put_photo(user: User, photo_uuid: str, data: bytes, *, visit_number: str | None,
+              content_sha256: str | None, original_sha256: str | None = None,
+              question: str | None = None, document_copy: bool = False,
+              taken_at: str | None = None, is_original: bool = False) -> tuple[dict, bool]:
+    """Check, process and store one evidence photo under its key. ``(receipt, created)``."""
+    check_key(photo_uuid)
+    settings = _settings()
+    photos.check_size(len(data), settings.MAX_PHOTO_BYTES)
+    visit = my_visit(user, visit_number)
+    sha = photos.check_sha256(data, content_sha256)
+    fields: dict[str, list[str]] = {}
+    original_sha256 = (original_sha256 or "").strip().lower() or None
+    if original_sha256 and not photos.HEX64.match(original_sha256):
+        fields["X-Original-SHA256"] = [_("Not a SHA-256.")]
+    question = (question or "").strip() or None
+    if question and question not in set().union(*_questions(visit).values(), set()):
+        fields["X-Question"] = [_("This question is not on this visit.")]
+    if is_original and not settings.KEEP_PHOTO_ORIGINALS:
+        fields["X-Original"] = [_("This bureau does not keep originals.")]
+    moment = _parse_time(taken_at, "X-Taken-At")
+    if fields:
+        # A photo stored before a setting changed is still answered with its receipt.
+        stored = _stored_photo(photo_uuid, sha, visit)
+        if stored is not None:
+            return stored, False
+        raise ValidationFailed(_("Some values are not valid."), fields=fields)
+    processed = photos.process(data, sha, settings.MAX_PHOTO_BYTES)
+    stored_sha, display_sha, thumb_sha = photos.store(data, processed)
+    values = dict(uuid=photo_uuid, visit_id=visit.id, uploader_id=user.id, sha256=stored_sha,
+                  original_sha256=original_sha256 or (sha if is_original else None),
+                  content_type=processed.content_type, bytes=processed.bytes,
+                  width=processed.width, height=processed.height, exif=processed.exif,
+                  display_sha256=display_sha, thumb_sha256=thumb_sha, question=question,
+                  document_copy=document_copy, is_original=is_original, taken_at=moment,
+                  received_at=utcnow())
+    try:
+        db.session.execute(insert(EvidencePhoto).values(**values))
+    except IntegrityError:
+        db.session.rollback()
+        stored = _stored_photo(photo_uuid, sha, my_visit(user, visit_number))
+        if stored is None:
+            raise
+        return stored, False
+    audit.record("field.photo", "visit", visit.id,
+                 {"visit": visit.number, "key": photo_uuid, "sha256": sha,
+                  "bytes": processed.bytes, "question": question,
+                  "document_copy": document_copy, "original": is_original}, actor=user)
+    result = receipt(EvidencePhoto(**values))
+    db.session.commit()
+    return result, True

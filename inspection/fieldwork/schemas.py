@@ -1,0 +1,150 @@
+"""Schemas of the field app's API (``/api/v1/field``), see ``docs/field-sync.md``.
+
+The record body is checked with :class:`RecordBodySchema` but stored as received (canonical
+JSON): the record is evidence, and its SHA-256 is what a retry is compared with. Unknown keys
+are tolerated (a newer app may send more), never interpreted.
+"""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import EXCLUDE, fields, validate
+
+from .results import ANSWERS, NOTICE_WAYS, ORDER_KINDS
+from .models import ResultCategory
+
+SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="Not a SHA-256 (64 lower-case hex digits).")
+CODES = [c.value for c in ResultCategory]
+
+
+class _Tolerant(ma.Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class NoticeSchema(_Tolerant):
+    date = fields.Date(required=True)
+    way = fields.String(required=True, validate=validate.OneOf(NOTICE_WAYS))
+
+
+class LocationSchema(_Tolerant):
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90))
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180))
+    accuracy = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0))
+
+
+class ArrivalSchema(_Tolerant):
+    at = fields.AwareDateTime(required=True)
+    location = fields.Nested(LocationSchema, allow_none=True, load_default=None)
+
+
+class OrderSchema(_Tolerant):
+    kind = fields.String(required=True, validate=validate.OneOf(ORDER_KINDS))
+    due = fields.Date(allow_none=True, load_default=None)
+    text = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class AnswerSchema(_Tolerant):
+    item = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    question = fields.String(required=True, validate=validate.Length(min=1, max=30))
+    answer = fields.String(required=True, validate=validate.OneOf(ANSWERS))
+    note = fields.String(allow_none=True, load_default="", validate=validate.Length(max=4000))
+    order = fields.Nested(OrderSchema, allow_none=True, load_default=None)
+
+
+class PhotoRefSchema(_Tolerant):
+    uuid = fields.UUID(required=True)
+    sha256 = fields.String(required=True, validate=SHA256)
+    original_sha256 = fields.String(allow_none=True, load_default=None, validate=SHA256)
+    question = fields.String(allow_none=True, load_default=None,
+                             validate=validate.Length(max=30))
+    document_copy = fields.Boolean(load_default=False)
+    taken_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    bytes = fields.Integer(allow_none=True, load_default=None, strict=True)
+
+
+class RecordBodySchema(_Tolerant):
+    """A save of the visit record (``PUT /api/v1/field/records/<revision_uuid>``)."""
+
+    record_id = fields.UUID(required=True)
+    revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    visit = fields.String(required=True, validate=validate.Length(min=1, max=30))
+    saved_at = fields.AwareDateTime(required=True)
+    notice = fields.Nested(NoticeSchema, allow_none=True, load_default=None)
+    arrival = fields.Nested(ArrivalSchema, allow_none=True, load_default=None)
+    answers = fields.List(fields.Nested(AnswerSchema), load_default=list,
+                          validate=validate.Length(max=1000))
+    result_category = fields.String(allow_none=True, load_default=None,
+                                    validate=validate.OneOf(CODES))
+    photos = fields.List(fields.Nested(PhotoRefSchema), load_default=list,
+                         validate=validate.Length(max=1000))
+
+
+# --- answers (documentation of the responses) -------------------------------------------------
+
+class RecordReceiptSchema(ma.Schema):
+    key = fields.String()
+    kind = fields.String()
+    sha256 = fields.String()
+    received_at = fields.String()
+    record_id = fields.String()
+    revision = fields.Integer()
+    missing_photos = fields.List(fields.String())
+
+
+class PhotoReceiptSchema(ma.Schema):
+    key = fields.String()
+    kind = fields.String()
+    sha256 = fields.String()
+    received_at = fields.String()
+    width = fields.Integer()
+    height = fields.Integer()
+
+
+class EmployerBriefSchema(ma.Schema):
+    name = fields.String()
+    credit_code = fields.String()
+    address = fields.String()
+
+
+class TeamMemberSchema(ma.Schema):
+    name = fields.String()
+    is_leader = fields.Boolean()
+    is_me = fields.Boolean()
+
+
+class ItemBriefSchema(ma.Schema):
+    code = fields.String()
+    name = fields.String()
+
+
+class TaskBriefSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+    announced = fields.Boolean()
+
+
+class FieldVisitSchema(ma.Schema):
+    number = fields.String()
+    employer = fields.Nested(EmployerBriefSchema)
+    window = fields.List(fields.String())
+    status = fields.String()
+    announced = fields.Boolean()
+    tasks = fields.List(fields.Nested(TaskBriefSchema))
+    items = fields.List(fields.Nested(ItemBriefSchema))
+    team = fields.List(fields.Nested(TeamMemberSchema))
+    pack_etag = fields.String()
+
+
+class RecordStateSchema(ma.Schema):
+    visit = fields.String()
+    record_id = fields.String(allow_none=True)
+    revision = fields.Integer(allow_none=True)
+    revision_uuid = fields.String(allow_none=True)
+    received_at = fields.String(allow_none=True)
+    result_category = fields.String(allow_none=True)
+    revisions = fields.Integer()
+    photos_listed = fields.List(fields.String())
+    photos_received = fields.List(fields.String())
+    missing_photos = fields.List(fields.String())
+    complete = fields.Boolean()
+    body = fields.Dict(allow_none=True)
