@@ -9,3 +9,6 @@ def init_app(app: Flask) -> None:
     from .api import blp as field_api
 
     api.register_blueprint(field_api)  # /api/v1/field: the field app's sync (docs/field-sync.md)
+    from .field_views import bp as field_bp
+
+    app.register_blueprint(field_bp)

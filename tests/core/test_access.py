@@ -21,6 +21,10 @@ ALLOWED_ANONYMOUS = {
     "public_draws.verifier",
     "public_draws.engine",
     "public_draws.assigner",
+    # The field app's manifest and service worker carry no data; browsers fetch them
+    # without cookies at times (issue 5).
+    "field.manifest",
+    "field.service_worker",
 }
 
 

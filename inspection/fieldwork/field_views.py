@@ -1,0 +1,151 @@
+"""The field app's shell, its service worker and its web app manifest (issue 5).
+
+The app itself is static: one HTML shell (``templates/fieldwork/shell.html``) and ES modules
+under ``static/field/`` that talk to ``/api/v1/field`` (docs/field-sync.md). Everything the
+phone needs to open with no network is the *app shell*: the files in :data:`SHELL_FILES`. The
+service worker is built here from ``service-worker/*.js`` and a precache preamble naming those
+URLs and a cache name derived from a hash of their contents, so changing any shell file
+changes the worker's bytes, which is what makes browsers install a new version.
+
+``/service-worker.js`` is served from the root so that its scope can be ``/`` (the shell lives
+under ``/field/`` but fetches ``/static/...`` and ``/manifest.webmanifest``); it and the
+manifest carry no data and are public: browsers fetch both without cookies at times.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, render_template, url_for
+
+from ..core.access import public, roles
+from ..core.models import Role
+
+bp = Blueprint("field", __name__)
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKER_DIR = ROOT / "service-worker"
+#: The worker's parts, in the order they are joined: helpers first, listeners last.
+WORKER_PARTS = ("precache.js", "strategies.js", "sw.js")
+SHELL_TEMPLATE = "fieldwork/shell.html"
+#: Static files of the app shell (relative to /static), precached by the worker.
+SHELL_STATIC = (
+    "field/app.js", "field/api.js", "field/db.js", "field/outbox.js", "field/sync.js",
+    "field/record.js", "field/photos.js", "field/editor.js", "field/views.js",
+    "field/checklist.js", "field/ui.js", "field/field.css",
+    "vendor/idb/index.js",
+    "icons/favicon.svg", "icons/icon-192.png", "icons/icon-512.png",
+    "icons/icon-maskable-512.png", "icons/apple-touch-icon.png",
+)
+THEME = "#0b4a8b"
+CACHE_PREFIX = "field-shell-"
+
+_lock = threading.Lock()
+_built: dict[str, tuple[tuple, str]] = {}
+
+
+@bp.get("/field/")
+@roles(Role.INSPECTOR)
+def shell():
+    """The app shell; the views are hash routes (#/visits, #/visit/<n>, #/outbox ...)."""
+    response = current_app.make_response(render_template(
+        SHELL_TEMPLATE, shell_files=SHELL_STATIC, theme=THEME))
+    # The worker keeps its own copy; the browser's HTTP cache must not keep another.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+@public
+def manifest():
+    """The web app manifest: installable, standalone, starts at the visit list."""
+    body = json.dumps(_manifest(), ensure_ascii=False, indent=1)
+    response = Response(body, mimetype="application/manifest+json")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/service-worker.js")
+@public
+def service_worker():
+    """The worker, built from service-worker/ with the precache list and its versioned cache
+    name. Served at the root with ``Service-Worker-Allowed: /`` and never cached by HTTP."""
+    response = Response(_worker_source(), mimetype="text/javascript")
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _manifest() -> dict:
+    icon = lambda name: url_for("static", filename=f"icons/{name}")  # noqa: E731
+    return {
+        "id": "/field/",
+        "name": "劳动保障监察·现场检查",
+        "short_name": "现场检查",
+        "description": "双随机、一公开 现场检查：离线填写检查记录、拍摄证据照片、联网后上传。",
+        "lang": "zh-CN",
+        "start_url": "/field/",
+        "scope": "/",
+        "display": "standalone",
+        "orientation": "portrait",
+        "theme_color": THEME,
+        "background_color": "#ffffff",
+        "icons": [
+            {"src": icon("icon-192.png"), "sizes": "192x192", "type": "image/png",
+             "purpose": "any"},
+            {"src": icon("icon-512.png"), "sizes": "512x512", "type": "image/png",
+             "purpose": "any"},
+            {"src": icon("icon-maskable-512.png"), "sizes": "512x512", "type": "image/png",
+             "purpose": "maskable"},
+            {"src": icon("apple-touch-icon.png"), "sizes": "180x180", "type": "image/png"},
+        ],
+    }
+
+
+def shell_urls() -> list[str]:
+    """The URLs the worker precaches: the shell page, the manifest and the static files."""
+    return ([url_for("field.shell"), url_for("field.manifest")]
+            + [url_for("static", filename=name) for name in SHELL_STATIC])
+
+
+def _sources() -> list[Path]:
+    static = Path(current_app.static_folder or ROOT / "static")
+    template = Path(current_app.template_folder or ROOT / "templates") / SHELL_TEMPLATE
+    return ([template] + [static / name for name in SHELL_STATIC]
+            + [WORKER_DIR / part for part in WORKER_PARTS])
+
+
+def _stamp(paths: list[Path]) -> tuple:
+    """A cheap fingerprint (size, mtime) that says when the content hash must be redone."""
+    return tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in paths)
+
+
+def shell_version() -> str:
+    """The first 16 hex digits of the SHA-256 over every shell file and the manifest."""
+    digest = hashlib.sha256()
+    for path in _sources():
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(json.dumps(_manifest(), sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def _worker_source() -> str:
+    """The worker's text, rebuilt only when a source file changed (checked by stat)."""
+    paths = _sources()
+    stamp = _stamp(paths)
+    key = url_for("field.shell")  # one build per URL layout (script root)
+    with _lock:
+        cached = _built.get(key)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        version = shell_version()
+        preamble = ("/* Built by inspection/fieldwork/field_views.py from service-worker/*.js:"
+                    " do not edit this output. */\n"
+                    f"const SHELL = {json.dumps({'version': version, 'cache': CACHE_PREFIX + version, 'prefix': CACHE_PREFIX, 'shell': url_for('field.shell'), 'urls': shell_urls()}, indent=1)};\n")
+        parts = [(WORKER_DIR / part).read_text(encoding="utf-8") for part in WORKER_PARTS]
+        source = preamble + "\n".join(f"/* --- {name} --- */\n{text}"
+                                      for name, text in zip(WORKER_PARTS, parts))
+        _built[key] = (stamp, source)
+        return source

@@ -1,0 +1,60 @@
+/* The network edge: JSON reads and the CSRF token, with errors the app can act on.
+ *
+ * AuthRequired: the session has ended (401). The app keeps everything and asks the inspector
+ * to sign in again. Offline: no answer at all, or not one from our server (a captive portal
+ * answering HTML counts as offline). HttpError: the server said no.
+ */
+
+export class AuthRequired extends Error {}
+export class Offline extends Error {}
+export class HttpError extends Error {
+  constructor(status, message, body) {
+    super(message);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+let token = null;
+
+/** Our server's JSON, or null when the answer is not JSON (a portal, a proxy page). */
+export async function readJson(response) {
+  const type = response.headers.get('Content-Type') || '';
+  if (!type.includes('json')) return null;
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+export function errorMessage(json, status) {
+  const error = json && json.error;
+  if (!error) return `HTTP ${status}`;
+  const fields = error.fields ? Object.entries(error.fields)
+    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(' ') : JSON.stringify(v)}`).join('; ') : '';
+  return fields ? `${error.message} (${fields})` : error.message;
+}
+
+export async function getJson(path) {
+  let response;
+  try {
+    response = await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  } catch (error) {
+    throw new Offline(String(error));
+  }
+  const json = await readJson(response);
+  if (response.status === 401) throw new AuthRequired(errorMessage(json, 401));
+  if (json === null) throw new Offline(`no JSON from ${path} (HTTP ${response.status})`);
+  if (!response.ok) throw new HttpError(response.status, errorMessage(json, response.status), json);
+  return { json, response };
+}
+
+/** The CSRF token for writes: asked once, again when `fresh` (after a csrf_failed answer). */
+export async function csrfToken(fresh = false) {
+  if (!token || fresh) {
+    const { json } = await getJson('/api/v1/auth/csrf-token');
+    token = json.csrf_token;
+  }
+  return token;
+}

@@ -1,0 +1,201 @@
+/* The field app: start-up, hash router, banners, and the bridge to the service worker.
+ *
+ * Routes: #/visits (my visits), #/visit/<number>, #/visit/<number>/item/<code>, #/outbox.
+ * The worker bridge (after squoosh's sw-bridge): a new version waits; the page offers
+ * "update" only while no visit is open, and only then tells the worker to take over.
+ */
+import { AuthRequired, getJson } from './api.js';
+import { getMeta, setMeta } from './db.js';
+import * as editor from './editor.js';
+import { itemView } from './checklist.js';
+import { allEntries } from './outbox.js';
+import { onChange, requestSync, setUser, state as syncState } from './sync.js';
+import { h } from './ui.js';
+import { outboxView, visitView, visitsView } from './views.js';
+
+const LOW_BYTES = 200 * 1024 * 1024;
+const $ = (id) => document.getElementById(id);
+
+const ctx = {
+  me: null,
+  waitingWorker: null,
+  reloadOnChange: false,
+  persistAsked: false,
+  setTitle(text) {
+    $('title').textContent = text;
+  },
+  rerender() {
+    render();
+  },
+  authRequired() {
+    syncState.phase = 'auth';
+    banners();
+  },
+  iosHint() {
+    const ios = /iPhone|iPad|iPod/.test(navigator.userAgent);
+    const standalone = navigator.standalone || matchMedia('(display-mode: standalone)').matches;
+    return ios && !standalone;
+  },
+  storageLow(usage, quota) {
+    return quota > 0 && (quota - usage < LOW_BYTES || usage / quota > 0.8);
+  },
+  async requestPersist() {
+    if (!navigator.storage || !navigator.storage.persist) return false;
+    if (await navigator.storage.persisted()) return true;
+    return navigator.storage.persist();
+  },
+  /** The position, when the inspector allows it and it comes within 15 s; else null. */
+  locate() {
+    if (!navigator.geolocation) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      navigator.geolocation.getCurrentPosition(
+        (p) => resolve({ lat: p.coords.latitude, lon: p.coords.longitude, accuracy: p.coords.accuracy }),
+        () => resolve(null),
+        { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    });
+  },
+};
+
+function route() {
+  const parts = (location.hash.replace(/^#\/?/, '') || 'visits').split('/').map(decodeURIComponent);
+  if (parts[0] === 'visit' && parts[1] && parts[2] === 'item' && parts[3]) {
+    return { name: 'item', visit: parts[1], item: parts[3] };
+  }
+  if (parts[0] === 'visit' && parts[1]) return { name: 'visit', visit: parts[1] };
+  if (parts[0] === 'outbox') return { name: 'outbox' };
+  return { name: 'visits' };
+}
+
+/** True while a visit (or one of its items) is on screen: no update takes over then. */
+function visitOpen() {
+  return route().name === 'visit' || route().name === 'item';
+}
+
+let drawing = 0;
+let lastDrawn = null;
+async function render() {
+  const current = route();
+  const ticket = ++drawing;
+  editor.resetListeners();
+  ctx.setTitle(current.name === 'outbox' ? '上传记录' : '现场检查');
+  $('back').hidden = current.name === 'visits' || current.name === 'outbox';
+  $('back').href = current.name === 'item' ? `#/visit/${current.visit}` : '#/visits';
+  $('tab-visits').toggleAttribute('aria-current', current.name !== 'outbox');
+  $('tab-outbox').toggleAttribute('aria-current', current.name === 'outbox');
+  let view;
+  try {
+    if (current.name === 'item') view = await itemView(ctx, current.visit, current.item);
+    else if (current.name === 'visit') view = await visitView(ctx, current.visit);
+    else if (current.name === 'outbox') view = await outboxView(ctx);
+    else view = await visitsView(ctx);
+  } catch (error) {
+    view = h('section', { class: 'card' }, h('p', { class: 'problem' }, `出错了：${error.message}`));
+    console.warn(error);
+  }
+  if (ticket !== drawing) return;  // a newer route was drawn meanwhile
+  $('view').replaceChildren(view);
+  const key = location.hash;
+  if (lastDrawn !== null && lastDrawn !== key) {  // a new screen: start at its top
+    window.scrollTo(0, 0);
+    $('view').focus({ preventScroll: true });
+  }
+  lastDrawn = key;
+  document.body.dataset.view = current.name;
+  banners();
+  counts();
+}
+
+async function counts() {
+  const waiting = (await allEntries()).filter((e) => e.status === 'waiting' || e.status === 'sending').length;
+  $('outbox-count').textContent = waiting ? String(waiting) : '';
+}
+
+function banners() {
+  const list = [];
+  if (syncState.phase === 'auth') {
+    list.push(h('div', { class: 'banner warn', role: 'alert' },
+      h('span', {}, '登录已过期，请重新登录。本机保存的内容不会丢失。'),
+      h('a', { class: 'button', href: '/login?next=/field/' }, '重新登录')));
+  }
+  if (ctx.waitingWorker) {
+    list.push(visitOpen()
+      ? h('div', { class: 'banner' }, h('span', {}, '有新版本，完成本次检查、回到“我的检查”后即可更新。'))
+      : h('div', { class: 'banner' }, h('span', {}, '有新版本可用。'),
+        h('button', { type: 'button', class: 'button', id: 'apply-update', onclick: applyUpdate }, '更新')));
+  }
+  $('banners').replaceChildren(...list);
+  const net = $('net');
+  net.textContent = navigator.onLine ? (syncState.phase === 'sending' ? '同步中…' : '在线') : '离线';
+  net.className = `net ${navigator.onLine ? 'on' : 'off'}`;
+}
+
+/* ---------- the service worker bridge ---------- */
+
+async function registerWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  const registration = await navigator.serviceWorker.register('/service-worker.js', { scope: '/' });
+  const offer = () => {
+    if (registration.waiting && navigator.serviceWorker.controller) {
+      ctx.waitingWorker = registration.waiting;
+      banners();
+    }
+  };
+  offer();
+  registration.addEventListener('updatefound', () => {
+    const worker = registration.installing;
+    if (worker) worker.addEventListener('statechange', () => worker.state === 'installed' && offer());
+  });
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    // only after the inspector chose "update": the first install's claim() changes nothing
+    if (ctx.reloadOnChange) location.reload();
+  });
+  navigator.serviceWorker.addEventListener('message', (event) => {
+    if (event.data && event.data.type === 'sync') requestSync('background-sync');
+  });
+  setInterval(() => registration.update().catch(() => {}), 30 * 60 * 1000);
+}
+
+/** Only from the update button, which is shown only while no visit is open. */
+function applyUpdate() {
+  if (!ctx.waitingWorker || visitOpen()) return;
+  ctx.reloadOnChange = true;
+  ctx.waitingWorker.postMessage({ type: 'skip-waiting' });
+}
+
+/* ---------- start ---------- */
+
+async function whoAmI() {
+  try {
+    const { json } = await getJson('/api/v1/me');
+    await setMeta('me', json);
+    return json;
+  } catch (error) {
+    if (error instanceof AuthRequired) ctx.authRequired();
+    return getMeta('me');
+  }
+}
+
+async function start() {
+  ctx.me = await whoAmI();
+  setUser(ctx.me ? ctx.me.id : null);
+  window.addEventListener('hashchange', render);
+  window.addEventListener('online', () => { banners(); requestSync('online'); });
+  window.addEventListener('offline', banners);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') requestSync('visible');
+  });
+  $('sync-now').addEventListener('click', () => {
+    syncState.phase = 'idle';
+    requestSync('button').then(render);
+  });
+  onChange(() => {
+    banners();
+    counts();
+    if (route().name === 'outbox' && syncState.phase !== 'sending') render();
+  });
+  await render();
+  registerWorker().catch((error) => console.warn('service worker:', error));
+  requestSync('open');
+}
+
+start();

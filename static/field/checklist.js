@@ -1,0 +1,141 @@
+/* The checklist of one item, question by question, and the evidence photo block.
+ *
+ * Answers are radio buttons drawn as big tap targets (符合 / 不符合 / 不适用 / 未检查). A
+ * non-compliant answer opens what it needs: the problem (note, required), the order given
+ * (stop, or rectify by a date) and evidence photos. Every input event saves (editor.change).
+ */
+import * as editor from './editor.js';
+import { ANSWERS, ORDER_KINDS, answerOf } from './record.js';
+import { thumbUrl } from './photos.js';
+import { fill, h, today } from './ui.js';
+
+export async function itemView(ctx, number, code) {
+  const open = await editor.load(number);
+  const item = open.pack && (open.pack.items || []).find((i) => i.code === code);
+  if (!item) {
+    return h('section', { class: 'card' }, h('p', {}, '本机没有这个检查事项。'),
+      h('a', { class: 'button primary', href: `#/visit/${number}` }, '返回'));
+  }
+  ctx.setTitle(`${item.code} ${item.name}`);
+  const items = open.pack.items;
+  const next = items[items.indexOf(item) + 1];
+  return h('div', { class: 'stack checklist' },
+    h('section', { class: 'card' },
+      h('h2', {}, `${item.code} ${item.name}`),
+      item.content ? h('p', { class: 'small' }, item.content) : null,
+      item.legal_basis ? h('details', {}, h('summary', {}, '法律依据'), h('p', { class: 'small pre' }, item.legal_basis)) : null),
+    (item.questions || []).map((q) => questionBlock(ctx, item, q)),
+    h('div', { class: 'bottom-actions' },
+      h('a', { class: 'button secondary', href: `#/visit/${number}` }, '返回本次检查'),
+      next ? h('a', { class: 'button primary', href: `#/visit/${number}/item/${encodeURIComponent(next.code)}` }, '下一事项') : null));
+}
+
+function questionBlock(ctx, item, q) {
+  const box = h('fieldset', { class: 'question card', 'data-question': q.code });
+  const draw = () => {
+    const a = editor.open.record.answers[q.code] || { answer: null, note: '', order: null };
+    const name = `answer-${q.code}`;
+    fill(box, 
+      h('legend', {}, h('span', { class: 'qcode' }, q.code), ' ', q.text),
+      q.evidence_hint ? h('p', { class: 'small' }, `取证提示：${q.evidence_hint}`) : null,
+      q.legal_basis ? h('p', { class: 'small muted' }, q.legal_basis) : null,
+      h('div', { class: 'choices four', role: 'radiogroup', 'aria-label': '检查结果' },
+        ANSWERS.map(([value, label]) => h('label', { class: `choice ${value}` },
+          h('input', {
+            type: 'radio', name, value, checked: a.answer === value,
+            onchange: async () => {
+              await editor.change((r) => {
+                const answer = answerOf(r, item.code, q.code);
+                answer.answer = value;
+                if (value !== 'non_compliant') answer.order = null;
+              });
+              draw();
+            },
+          }),
+          h('span', {}, label)))),
+      h('div', { class: 'field' },
+        h('label', { for: `note-${q.code}` }, a.answer === 'non_compliant' ? '发现的问题（必填）' : '备注'),
+        h('textarea', {
+          id: `note-${q.code}`, rows: a.answer === 'non_compliant' ? 3 : 2, value: a.note || '',
+          'aria-required': a.answer === 'non_compliant' ? 'true' : null,
+          oninput: (e) => editor.change((r) => { answerOf(r, item.code, q.code).note = e.target.value; }),
+        })),
+      a.answer === 'non_compliant' ? orderBlock(item, q, a) : null,
+      a.answer === 'non_compliant' || editor.open.photos.some((p) => p.question === q.code)
+        ? photoBlock(ctx, q.code) : null);
+  };
+  draw();
+  return box;
+}
+
+function orderBlock(item, q, a) {
+  const order = a.order || { kind: '', due: '', text: '' };
+  const set = (changes, redraw) => editor.change((r) => {
+    const answer = answerOf(r, item.code, q.code);
+    answer.order = { ...(answer.order || { kind: '', due: '', text: '' }), ...changes };
+  }).then(redraw);
+  const wrap = h('div', { class: 'order' });
+  const draw = () => {
+    const current = editor.open.record.answers[q.code].order || order;
+    fill(wrap, 
+      h('fieldset', { class: 'choices three' },
+        h('legend', {}, '责令事项'),
+        ORDER_KINDS.map(([kind, label]) => h('label', { class: 'choice' },
+          h('input', { type: 'radio', name: `order-${q.code}`, value: kind, checked: (current.kind || '') === kind,
+            onchange: () => set({ kind }, draw) }),
+          h('span', {}, label)))),
+      current.kind === 'rectify' ? h('div', { class: 'field' },
+        h('label', { for: `due-${q.code}` }, '改正期限'),
+        h('input', { id: `due-${q.code}`, type: 'date', min: today(), value: current.due || '',
+          oninput: (e) => set({ due: e.target.value }) })) : null,
+      current.kind ? h('div', { class: 'field' },
+        h('label', { for: `order-text-${q.code}` }, '责令内容'),
+        h('input', { id: `order-text-${q.code}`, type: 'text', value: current.text || '',
+          oninput: (e) => set({ text: e.target.value }) })) : null);
+  };
+  draw();
+  return wrap;
+}
+
+/** Photos of a question (or of the whole visit when `question` is null), with the camera and
+ *  gallery buttons and the "document copy" switch. */
+export function photoBlock(ctx, question) {
+  const box = h('div', { class: 'photos' });
+  const status = h('p', { class: 'small', role: 'status', 'aria-live': 'polite' });
+  const copy = h('input', { type: 'checkbox', id: `copy-${question || 'visit'}` });
+  const grid = h('div', { class: 'thumbs' });
+  const drawThumbs = () => {
+    fill(grid, ...editor.open.photos.filter((p) => p.question === question).map((p) => {
+      const url = thumbUrl(p);
+      return h('figure', { class: 'thumb', 'data-photo': p.uuid },
+        url ? h('img', { src: url, alt: `证据照片 ${p.taken_at}`, width: 120, height: 90, onload: () => URL.revokeObjectURL(url) }) : null,
+        h('figcaption', {}, p.document_copy ? '复印件 · ' : '', p.receipt ? '已上传' : '待上传'));
+    }));
+  };
+  const picked = async (event) => {
+    const files = [...event.target.files];
+    event.target.value = '';
+    for (const [i, file] of files.entries()) {
+      status.textContent = `正在处理第 ${i + 1}/${files.length} 张照片…`;
+      try {
+        await editor.addPhoto(file, { question, documentCopy: copy.checked, inspector: ctx.me && ctx.me.display_name });
+        drawThumbs();
+      } catch (error) {
+        status.textContent = `照片未保存：${error.message}`;
+        return;
+      }
+    }
+    status.textContent = files.length ? `已保存 ${files.length} 张照片` : '';
+  };
+  const id = question || 'visit';
+  box.append(
+    h('div', { class: 'photo-buttons' },
+      h('label', { class: 'button primary', for: `camera-${id}` }, '拍照取证'),
+      h('input', { id: `camera-${id}`, class: 'file', type: 'file', accept: 'image/*', capture: 'environment', 'data-kind': 'camera', onchange: picked }),
+      h('label', { class: 'button secondary', for: `gallery-${id}` }, '从相册选择'),
+      h('input', { id: `gallery-${id}`, class: 'file', type: 'file', accept: 'image/*', multiple: true, 'data-kind': 'gallery', onchange: picked })),
+    h('label', { class: 'check' }, copy, ' 这是文件复印件的照片'),
+    status, grid);
+  drawThumbs();
+  return box;
+}

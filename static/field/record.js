@@ -1,0 +1,157 @@
+/* A visit's record on the device: the draft, its checks, and its revisions for the outbox.
+ *
+ * Every change is saved at once (the draft in `records`). When the draft passes the checks
+ * that the server applies (mirrored here from docs/field-sync.md), the save also queues a new
+ * revision (new UUID, revision + 1). If the previous revision of the same record is still
+ * waiting and never left the phone, it is replaced instead of piling up; one that may have
+ * reached the server (`maybe_sent`: its PUT was sent and no receipt came back) is left alone
+ * and the new one goes after it, so a retry can never send a changed body under its UUID.
+ */
+import { db } from './db.js';
+import { localIso, uuid } from './ui.js';
+
+export const ANSWERS = [
+  ['compliant', '符合'],
+  ['non_compliant', '不符合'],
+  ['not_applicable', '不适用'],
+  ['not_checked', '未检查'],
+];
+export const NOTICE_WAYS = [['written', '书面'], ['phone', '电话'], ['fax', '传真']];
+export const ORDER_KINDS = [['', '不需责令'], ['stop', '责令停止'], ['rectify', '责令限期改正']];
+export const NO_PROBLEM = 'no_problem';
+
+export function blankRecord(visit) {
+  return {
+    record_id: uuid(), visit, revision: 0, saved_at: null, notice: null, arrival: null,
+    answers: {}, result_category: null, photos: [],
+  };
+}
+
+export async function loadRecord(visit) {
+  const found = await (await db()).getFromIndex('records', 'visit', visit);
+  return found || blankRecord(visit);
+}
+
+/** The answer to a question, created on first touch. */
+export function answerOf(record, item, question) {
+  if (!record.answers[question]) {
+    record.answers[question] = { item, question, answer: null, note: '', order: null };
+  }
+  return record.answers[question];
+}
+
+/** Used when a pack predates `category_rules`: the server's table for the one rule that the
+ *  protocol document states (inspection/fieldwork/results.py holds the full table). */
+const FALLBACK_RULES = { [NO_PROBLEM]: { forbid: ['non_compliant'], need: null, need_photo: false } };
+
+/** What stops the record from being sent (`block`) and what the inspector should still do
+ *  (`warn`). The blocking rules mirror the server's check_record (results.py): a
+ *  non-compliant answer needs a note, an order to rectify a date, and the result category
+ *  follows the pack's `category_rules` (forbid / need / need_photo). */
+export function checks(record, photos, categories = [], rules = null) {
+  const block = [];
+  const warn = [];
+  const answers = Object.values(record.answers).filter((a) => a.answer);
+  const kinds = new Set(answers.map((a) => a.answer));
+  const bad = answers.filter((a) => a.answer === 'non_compliant');
+  for (const a of bad) {
+    if (!a.note || !a.note.trim()) block.push({ question: a.question, text: `${a.question}：不符合的须写明发现的问题` });
+    if (a.order && a.order.kind === 'rectify' && !a.order.due) {
+      block.push({ question: a.question, text: `${a.question}：责令限期改正须填写期限` });
+    }
+    if (!photos.some((p) => p.question === a.question)) {
+      warn.push({ question: a.question, text: `${a.question}：建议拍摄证据照片` });
+    }
+    if (!a.order || !a.order.kind) warn.push({ question: a.question, text: `${a.question}：尚未填写责令事项` });
+  }
+  const category = record.result_category;
+  if (category) {
+    const label = (categories.find((c) => c.code === category) || { label: category }).label;
+    const rule = (rules || FALLBACK_RULES)[category];
+    if (!rule) {
+      if (rules) block.push({ question: null, text: '检查结论不在可选范围内' });
+    } else {
+      if (rule.forbid.includes('non_compliant') && kinds.has('non_compliant')) {
+        block.push({ question: null, text: `有“不符合”的问题时，结论不能是“${label}”` });
+      }
+      if (rule.forbid.includes('compliant') && kinds.has('compliant')) {
+        block.push({ question: null, text: `有“符合”的检查结果时，结论不能是“${label}”` });
+      }
+      if (rule.need === 'non_compliant' && !kinds.has('non_compliant')) {
+        block.push({ question: null, text: `结论“${label}”须至少有一项“不符合”` });
+      }
+      if (rule.need === 'order' && !bad.some((a) => a.order && a.order.kind)) {
+        block.push({ question: null, text: `结论“${label}”须至少有一项“不符合”并责令停止或改正` });
+      }
+      if (rule.need_photo && !photos.some((p) => !p.is_original)) {
+        block.push({ question: null, text: `结论“${label}”须至少有一张照片作为证据` });
+      }
+    }
+  }
+  return { block, warn };
+}
+
+/** The JSON body of one revision, exactly as docs/field-sync.md describes it. */
+export function revisionBody(record, photos) {
+  return {
+    record_id: record.record_id,
+    revision: record.revision,
+    visit: record.visit,
+    saved_at: record.saved_at,
+    notice: record.notice && record.notice.date && record.notice.way ? record.notice : null,
+    arrival: record.arrival,
+    answers: Object.values(record.answers).filter((a) => a.answer).map((a) => ({
+      item: a.item, question: a.question, answer: a.answer, note: a.note || '',
+      order: a.answer === 'non_compliant' && a.order && a.order.kind
+        ? { kind: a.order.kind, due: a.order.kind === 'rectify' ? (a.order.due || null) : null, text: a.order.text || '' }
+        : null,
+    })),
+    result_category: record.result_category || null,
+    photos: photos.filter((p) => !p.is_original).map((p) => ({
+      uuid: p.uuid, sha256: p.sha256, original_sha256: p.original_sha256, question: p.question,
+      document_copy: !!p.document_copy, taken_at: p.taken_at, bytes: p.bytes,
+    })),
+  };
+}
+
+/** Save the draft, and queue a revision when it passes the checks. Returns {queued, checks}.
+ *  One transaction over records + outbox: a crash leaves either both or neither. */
+export async function saveRecord(record, photos, pack, user) {
+  const database = await db();
+  const result = checks(record, photos, (pack && pack.result_categories) || [],
+    (pack && pack.category_rules) || null);
+  const tx = database.transaction(['records', 'outbox'], 'readwrite');
+  record.saved_at = localIso();
+  let queued = false;
+  if (!result.block.length) {
+    record.revision += 1;
+    const key = uuid();
+    const body = JSON.stringify(revisionBody(record, photos));
+    const entry = {
+      key, kind: 'record', record_id: record.record_id, visit: record.visit,
+      revision: record.revision, body, type: 'application/json', status: 'waiting',
+      attempts: 0, next_try: 0, receipt: null, error: null, created_at: record.saved_at,
+      user,
+    };
+    // the newest revision of this record (index order is by seq within one record_id;
+    // photo entries of the record share the index and are stepped over)
+    let cursor = await tx.objectStore('outbox').index('record').openCursor(record.record_id, 'prev');
+    while (cursor && cursor.value.kind !== 'record') cursor = await cursor.continue();
+    const last = cursor && cursor.value;
+    if (last && last.status === 'waiting' && !last.maybe_sent) {
+      await cursor.update({ ...entry, seq: last.seq, replaced: (last.replaced || 0) + 1 });
+    } else {
+      await tx.objectStore('outbox').add(entry);
+    }
+    queued = true;
+  }
+  record.problems = result.block.map((p) => p.text);
+  await tx.objectStore('records').put(record);
+  await tx.done;
+  return { queued, checks: result };
+}
+
+export async function photosOf(visit) {
+  const all = await (await db()).getAllFromIndex('photos', 'visit', visit);
+  return all.sort((a, b) => (a.taken_at < b.taken_at ? -1 : 1));
+}
