@@ -229,20 +229,26 @@ def execute(draw_id: int, *, source_values: list[list[Any]], revealed: dict[str,
     except (TypeError, ValueError) as exc:
         raise ValidationFailed(_("A source value is not valid: %(why)s", why=str(exc)),
                                {"sources": [str(exc)]}) from None
-    results, texts, rows = [], {}, []
+    results, texts, parsed, rows = [], {}, {}, []
     for pool in draw.pools:
         data = pool_bytes(draw, pool)
         texts[pool.name] = data
-        # The file was written canonical and its hash was just checked; the self-verification
-        # below parses it again with the verifier's every check.
-        ids = data.decode("utf-8").split("\n")[:-1] if data else []
+        # Parsed once, with the verifier's every check; the self-verification below takes
+        # these ids for this very file (and still checks its hash against the commitment).
+        # A file that fails the checks is drawn from as it stands, for the verification to
+        # say what is wrong with it.
+        try:
+            ids = verify.parse_pool_file(data)
+            parsed[pool.name] = (data, ids)
+        except ValueError:
+            ids = data.decode("utf-8").split("\n")[:-1] if data else []
         positions = rfc3797.select(ids, sources, pool.count)
         selected = [ids[p - 1] for p in positions]
         results.append({"pool": pool.name, "positions": positions, "selected": selected})
         rows.extend(zip(repeat(pool.name), counting(1), positions, selected))
     record["results"] = results
     # The draw the bureau makes is the draw the public checks: run the public verifier.
-    problems_found = verify.verify(record, texts)
+    problems_found = verify.verify(record, texts, parsed)
     if problems_found:
         raise RuntimeError("draw record fails its own verification: " + "; ".join(problems_found))
     columns = ["pool_name", "rank", "position", "candidate"]

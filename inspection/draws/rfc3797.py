@@ -212,19 +212,19 @@ def _steps(size: int, key: bytes, count: int) -> Iterator[tuple[int, bytes, int,
     removed = [0] * (top + 1)
     md5 = hashlib.md5
     from_bytes = int.from_bytes
+    # The descent's steps, top/2 down to 1, made once.
+    steps = tuple(1 << j for j in reversed(range(top.bit_length() - 1)))
     for i in range(count):
-        counter = counter_bytes(i)
+        counter = i.to_bytes(2, "big") if i < RFC_COUNTER_LIMIT else counter_bytes(i)
         digest = md5(counter + key + counter, usedforsecurity=False).digest()
         remaining = size - i
         index = from_bytes(digest, "big") % remaining + 1
-        position, rank, step = 0, index, top >> 1
-        while step:
-            node = position + step
-            present = step - removed[node]
+        position, rank = 0, index
+        for step in steps:
+            present = step - removed[position + step]
             if present < rank:
-                position = node
+                position += step
                 rank -= present
-            step >>= 1
         position += 1
         node = position
         while node < top:

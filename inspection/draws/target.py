@@ -23,6 +23,7 @@ and is what the property tests exercise.
 from __future__ import annotations
 
 import gc
+import json
 import math
 import re
 import secrets as _secrets
@@ -36,7 +37,7 @@ from operator import itemgetter
 from typing import Any, Iterable, Mapping
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import ARRAY, String, any_, bindparam, func, select, update
 
 from ..core import audit
 from ..core.errors import Conflict, NotFound, ValidationFailed
@@ -160,27 +161,47 @@ def _task(task_or_id):
 
 
 def employers_by_code(codes: list[str]) -> dict[str, int]:
-    """Employer id by credit code, for the codes that exist (a few large IN lists)."""
+    """Employer id by credit code, for the codes that exist: one query whatever the number of
+    codes (see :func:`_one_of`), the codes sorted so that the unique index is walked in
+    order."""
     from ..directory.models import Employer
 
     found: dict[str, int] = {}
-    for i in range(0, len(codes), LOOKUP_CHUNK):
+    for condition in _one_of(Employer.credit_code, sorted(set(codes))):
         found.update(db.session.connection().execute(
-            select(Employer.credit_code, Employer.id)
-            .where(Employer.credit_code.in_(codes[i:i + LOOKUP_CHUNK]))).tuples().all())
+            select(Employer.credit_code, Employer.id).where(condition)).tuples().all())
     return found
 
 
-#: Codes per IN list: within SQLite's oldest limit of 999 bound values.
+#: Values per IN list where a list must be spelt out: within SQLite's oldest limit of 999
+#: bound values.
 LOOKUP_CHUNK = 900
+
+
+def _one_of(column, values: list) -> list:
+    """Conditions "``column`` is one of ``values``" that together cover ``values``: a single
+    condition with a single bound value on PostgreSQL (``= ANY`` of an array) and SQLite
+    (``IN`` the rows of ``json_each`` of a JSON array), so that tens of thousands of values
+    cost one statement; lists of :data:`LOOKUP_CHUNK` elsewhere."""
+    if not values:
+        return []
+    dialect = db.session.connection().dialect.name
+    if dialect == "postgresql":
+        return [column == any_(bindparam(None, values, type_=ARRAY(column.type)))]
+    if dialect == "sqlite":
+        rows = func.json_each(bindparam(None, json.dumps(values), type_=String)) \
+            .table_valued("value")
+        return [column.in_(select(rows.c.value))]
+    return [column.in_(values[i:i + LOOKUP_CHUNK]) for i in range(0, len(values), LOOKUP_CHUNK)]
 
 
 def checks_this_year(year: int, at_least: int = 1) -> dict[str, int]:
     """Random checks per employer (credit code) in ``year``: its VisitTask rows of executed
     target draws; only the employers with ``at_least`` checks.
 
-    Counted by employer id first, then the codes of those employers looked up by id: joining
-    the whole directory for its codes would make the database read a million rows."""
+    Counted by employer id first, then the codes of those employers looked up by id (one
+    statement, :func:`_one_of`): joining the whole directory for its codes would make the
+    database read a million rows."""
     from ..directory.models import Employer
     from ..fieldwork.models import Visit, VisitTask
 
@@ -193,12 +214,10 @@ def checks_this_year(year: int, at_least: int = 1) -> dict[str, int]:
         .where(Visit.year == year, Draw.kind == KIND,
                Draw.status == DrawStatus.EXECUTED.value)
         .group_by(Visit.employer_id).having(checks >= at_least)).tuples().all())
-    ids = list(counts)
     out: dict[str, int] = {}
-    for i in range(0, len(ids), LOOKUP_CHUNK):
+    for condition in _one_of(Employer.id, sorted(counts)):
         for employer_id, code in conn.execute(
-                select(Employer.id, Employer.credit_code)
-                .where(Employer.id.in_(ids[i:i + LOOKUP_CHUNK]))):
+                select(Employer.id, Employer.credit_code).where(condition)):
             out[code] = counts[employer_id]
     return out
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Integer, exists, func, insert, literal, select, true, union_all
 
 from ..core.bulk import bulk_insert
 from ..core.models import utcnow
@@ -130,8 +130,8 @@ def place(task, draw, picks: list[tuple[str, int, int | None]]) -> Placement:
     ``(pool, rank, employer_id)`` in visit order. Does not commit.
 
     Built for tens of thousands of picks: the joinable visits are found in one pass; the new
-    visits (numbered as one block), their task links and their items are each one bulk
-    insert."""
+    visits (numbered as one block) and their task links are each one bulk insert, and the
+    items one ``INSERT ... SELECT`` in the database (:func:`_insert_items`)."""
     year = task.plan.year
     versions = list(dict.fromkeys(ti.item_version_id for ti in task.items))
     picks = [p for p in picks if p[2] is not None]
@@ -140,14 +140,6 @@ def place(task, draw, picks: list[tuple[str, int, int | None]]) -> Placement:
         return result
     existing = open_visits_for([emp for _p, _r, emp in picks], year, task.window_start,
                                task.window_end, task.id)
-    have: dict[int, set[int]] = {}
-    merged_ids = [v.id for v in existing.values()]
-    for i in range(0, len(merged_ids), CHUNK):
-        for visit_id, version_id in db.session.execute(
-                select(VisitItem.visit_id, VisitItem.item_version_id)
-                .where(VisitItem.visit_id.in_(merged_ids[i:i + CHUNK]))):
-            have.setdefault(visit_id, set()).add(version_id)
-
     new_employers = [emp for _p, _r, emp in picks if emp not in existing]
     new_ids = _insert_visits(new_employers, year, task.window_start, task.window_end)
     visit_of = dict(zip(new_employers, new_ids))
@@ -156,24 +148,36 @@ def place(task, draw, picks: list[tuple[str, int, int | None]]) -> Placement:
         visit.window_end = min(visit.window_end, task.window_end)
         visit_of[emp] = visit.id
     links = [(visit_of[emp], pool, rank) for pool, rank, emp in picks]
-    items = []
-    for visit_id, _pool, _rank in links:
-        seen = have.get(visit_id)
-        if seen is None:      # a new visit: every version of the task
-            items.extend((visit_id, version) for version in versions)
-            continue
-        for version in versions:
-            if version not in seen:
-                seen.add(version)
-                items.append((visit_id, version))
     bulk_insert(VisitTask.__table__, ("visit_id", "pool_name", "rank"), links,
                 {"task_id": task.id, "draw_id": draw.id})
-    bulk_insert(VisitItem.__table__, ("visit_id", "item_version_id"), items,
-                {"task_id": task.id})
+    _insert_items(task.id, draw.id, versions)
     db.session.flush()
     result.created, result.merged = len(new_ids), len(existing)
     result.visits = visit_of
     return result
+
+
+def _insert_items(task_id: int, draw_id: int, versions: list[int]) -> None:
+    """Give every visit the draw just linked to the task each of the task's item
+    ``versions`` it does not list yet: all of them on a new visit, the missing ones on a
+    merged visit (each version once per visit). One ``INSERT ... SELECT``: the rows are made
+    by the database, in the order of the links (selection order), then of ``versions``."""
+    if not versions:
+        return
+    # The versions as rows (ordinal, id): a UNION ALL of one-row SELECTs, which every
+    # database reads (SQLite does not name the columns of a VALUES list).
+    wanted = union_all(*(select(literal(n, Integer).label("ordinal"),
+                                literal(version, Integer).label("item_version_id"))
+                         for n, version in enumerate(versions))).subquery("wanted")
+    link, item = VisitTask.__table__, VisitItem.__table__
+    rows = (select(link.c.visit_id, literal(task_id, Integer), wanted.c.item_version_id)
+            .select_from(link.join(wanted, true()))
+            .where(link.c.task_id == task_id, link.c.draw_id == draw_id,
+                   ~exists().where(item.c.visit_id == link.c.visit_id,
+                                   item.c.item_version_id == wanted.c.item_version_id))
+            .order_by(link.c.id, wanted.c.ordinal))
+    db.session.execute(insert(item).from_select(
+        ["visit_id", "task_id", "item_version_id"], rows))
 
 
 def visits_of_task(task_id: int):
