@@ -9,6 +9,13 @@ def init_app(app: Flask) -> None:
     from .api import blp as field_api
 
     api.register_blueprint(field_api)  # /api/v1/field: the field app's sync (docs/field-sync.md)
+    from .joint_api import blp as joint_api
+
+    api.register_blueprint(joint_api)  # /api/v1/field: joint visits, the team leader
     from .field_views import bp as field_bp
 
     app.register_blueprint(field_bp)
+    from .document_views import bp as documents_bp, public_bp as public_records_bp
+
+    app.register_blueprint(documents_bp)  # /visits/<number>/record.pdf ... (issue 6)
+    app.register_blueprint(public_records_bp)  # /public/records/<seal>

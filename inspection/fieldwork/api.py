@@ -17,6 +17,7 @@ from ..core.errors import ValidationFailed
 from ..core.models import Role
 from . import operations as ops
 from . import photos
+from .schemas import SignatureReceiptSchema, SignatureUploadSchema  # noqa: F401 (issue 6)
 from .schemas import (FieldVisitSchema, PhotoReceiptSchema, RecordBodySchema,
                       RecordReceiptSchema, RecordStateSchema)
 
@@ -140,4 +141,30 @@ class PhotoUpload(MethodView):
             question=request.headers.get("X-Question"),
             document_copy=_flag("X-Document-Copy"),
             taken_at=request.headers.get("X-Taken-At"), is_original=_flag("X-Original"))
+        return result, 201 if created else 200
+
+
+@blp.route("/signatures/<key>")
+class SignatureUpload(MethodView):
+    @roles(Role.INSPECTOR)
+    @blp.doc(parameters=[KEY_PARAM],
+             requestBody={"required": True, "content": {"application/json": {
+                 "schema": SignatureUploadSchema}}})
+    @blp.response(200, SignatureReceiptSchema, description="Already stored: the stored receipt.")
+    @blp.alt_response(201, schema=SignatureReceiptSchema, description="Stored: the receipt.")
+    @blp.alt_response(409, description="The key was used for a different signature.")
+    @blp.alt_response(413, description="Larger than the signature size limit.")
+    @blp.alt_response(422, description="Empty or near-empty, a SHA-256 that does not match, "
+                                       "a signer not on the team; see fields.")
+    def put(self, key):
+        """Upload one signature (inspector, employer's representative or witness) under its
+        UUID: the stroke points with their timing, an SVG and a PNG (base64), the SHA-256 of
+        each, and the content hash of the record it signs. Idempotent like a photo."""
+        from . import signing
+
+        signing.check_size(request.content_length)
+        body = request.get_json(silent=True)
+        if body is None:
+            raise ValidationFailed(_("The signature must be a JSON object."))
+        result, created = signing.put_signature(_user(), key, body)
         return result, 201 if created else 200

@@ -9,7 +9,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, String,
-                        UniqueConstraint)
+                        UniqueConstraint, false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import utcnow
@@ -121,6 +121,14 @@ class RecordRevision(db.Model):
     body_sha256: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     result_category: Mapped[str | None] = mapped_column(String(30))
+    #: The seal of a sealed revision (:func:`inspection.fieldwork.seal.seal_of`), checked on
+    #: arrival; the public verification page is keyed by it (issue 6).
+    seal: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: A correction: the ``revision_uuid`` of the sealed revision it corrects.
+    corrects: Mapped[str | None] = mapped_column(String(36))
+    #: A team member's part of a split joint visit (body ``part``), never the visit's record
+    #: (:mod:`inspection.fieldwork.joint`).
+    is_part: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     visit: Mapped[Visit] = relationship()
 
@@ -156,3 +164,70 @@ class EvidencePhoto(db.Model):
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     visit: Mapped[Visit] = relationship()
+
+
+class RecordSignature(db.Model):
+    """A signature drawn on the phone (issue 6, docs/field-sync.md "Signatures"), uploaded
+    like a photo under its client UUID. The stroke points (canonical JSON), the SVG and the
+    PNG are in the content-addressed store (area ``signatures``); ``signs`` is the content
+    hash of the record the signer saw (:func:`inspection.fieldwork.seal.content_hash`)."""
+
+    __tablename__ = "record_signature"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    #: inspector, representative or witness
+    signer_kind: Mapped[str] = mapped_column(String(20))
+    #: The inspector's account (kind inspector).
+    signer_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    signer_name: Mapped[str] = mapped_column(String(100))
+    #: legal_representative, person_in_charge or delegate (kind representative).
+    signer_role: Mapped[str | None] = mapped_column(String(30))
+    signs: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: SHA-256 of the canonical JSON of the upload: a retry is compared with it.
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    strokes_sha256: Mapped[str] = mapped_column(String(64))
+    svg_sha256: Mapped[str] = mapped_column(String(64))
+    png_sha256: Mapped[str] = mapped_column(String(64))
+    points: Mapped[int] = mapped_column(Integer)
+    #: Total stroke length and bounding box, in the canvas's CSS pixels.
+    length: Mapped[int] = mapped_column(Integer)
+    box_width: Mapped[int] = mapped_column(Integer)
+    box_height: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    visit: Mapped[Visit] = relationship()
+
+
+# --- joint visits: the team leader's arrangement (issue 6, docs/field-sync.md) ---------------
+
+class VisitArrangement(db.Model):
+    """The team leader's arrangement of a visit: when and where the team meets. One row per
+    visit; ``revision`` counts the leader's saves (a stale save is refused, not merged)."""
+
+    __tablename__ = "visit_arrangement"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), unique=True)
+    scheduled_on: Mapped[date | None] = mapped_column(Date)
+    meeting_time: Mapped[str] = mapped_column(String(5), default="")
+    meeting_point: Mapped[str] = mapped_column(String(200), default="")
+    notes: Mapped[str] = mapped_column(String(1000), default="")
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    set_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ItemAssignment(db.Model):
+    """Which team member checks which item of a visit (the leader's split). An item may go
+    to several members; a visit without rows is not split (everyone sees every item)."""
+
+    __tablename__ = "item_assignment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    item_version_id: Mapped[int] = mapped_column(ForeignKey("check_item_version.id"))
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("inspector.id"))
+
+    __table_args__ = (UniqueConstraint("visit_id", "item_version_id", "inspector_id",
+                                       name="uq_item_assignment"),)

@@ -33,8 +33,10 @@ from ..draws import team_ops
 from ..draws.models import TeamMember
 from ..extensions import db
 from ..planning.models import Task
-from . import photos
+from . import joint, photos, signing
 from .models import EvidencePhoto, RecordRevision, Visit, VisitItem, VisitStatus, VisitTask
+from .refusals import (MIN_INSPECTOR_SIGNATURES, NEED_REFUSAL, REFUSAL_RULES,
+                       REPRESENTATIVE_ROLES)
 from .results import CATEGORY_RULES, categories, check_record, label
 from .schemas import RecordBodySchema
 
@@ -92,7 +94,8 @@ def _team(visit: Visit, me_id: int | None) -> list[dict]:
     team = team_ops.members_of(visit)
     people = team_ops.inspectors_by_id(m.inspector_id for m in team)
     return [{"name": people[m.inspector_id].name, "is_leader": m.is_leader,
-             "is_me": m.inspector_id == me_id} for m in team]
+             "is_me": m.inspector_id == me_id, "user_id": people[m.inspector_id].user_id}
+            for m in team]
 
 
 def _tasks(visit: Visit) -> list[Task]:
@@ -183,10 +186,14 @@ def _pack(visit: Visit, me_id: int | None) -> tuple[dict, str]:
                                   "evidence_hint": q.evidence_hint} for q in v.questions]}
                   for v, code in versions],
         "previous": _previous(visit),
+        "arrangement": joint.arrangement(visit, me_id),
         "team": team,
         "notice_text": _notice_text(visit, versions),
         "result_categories": categories(),
         "category_rules": CATEGORY_RULES,
+        "refusal_rules": {"reasons": REFUSAL_RULES, "need_refusal": NEED_REFUSAL,
+                          "representative_roles": REPRESENTATIVE_ROLES,
+                          "min_inspector_signatures": MIN_INSPECTOR_SIGNATURES},
         "settings": {"keep_originals": settings.KEEP_PHOTO_ORIGINALS,
                      "max_photo_bytes": settings.MAX_PHOTO_BYTES},
     }
@@ -217,9 +224,11 @@ def visit_pack(user: User, number: str) -> tuple[dict, str]:
 
 def latest_revision(visit: Visit) -> RecordRevision | None:
     """The visit's current record: of the record most recently written to (two phones may
-    each keep a record of the same visit), its highest revision."""
+    each keep a record of the same visit), its highest revision. Team members' parts of a
+    joint visit are not the record (:mod:`inspection.fieldwork.joint`)."""
     last = db.session.scalar(select(RecordRevision.record_id)
-                             .where(RecordRevision.visit_id == visit.id)
+                             .where(RecordRevision.visit_id == visit.id,
+                                    RecordRevision.is_part.is_(False))
                              .order_by(RecordRevision.id.desc()).limit(1))
     if last is None:
         return None
@@ -255,18 +264,23 @@ def record_state(visit: Visit) -> dict[str, Any]:
         return {"visit": visit.number, "record_id": None, "revision": None,
                 "revision_uuid": None, "received_at": None, "result_category": None,
                 "revisions": 0, "photos_listed": [], "photos_received": [],
-                "missing_photos": [], "complete": False, "body": None}
+                "missing_photos": [], "complete": False, "body": None, "seal": None,
+                "missing_signatures": [], "sealed_revision_uuid": None}
     listed = _listed(latest)
     got = _received(visit.id, listed)
     missing = [u for u, sha in listed.items() if got.get(u) != sha]
     count = db.session.scalar(select(db.func.count(RecordRevision.id))
                               .where(RecordRevision.visit_id == visit.id))
+    unsigned = signing.missing_signatures(latest)
+    sealed = signing.sealed_revision(visit)
     return {"visit": visit.number, "record_id": latest.record_id, "revision": latest.revision,
             "revision_uuid": latest.revision_uuid, "received_at": stamp(latest.received_at),
             "result_category": latest.result_category, "revisions": count,
             "photos_listed": list(listed),
             "photos_received": [u for u in listed if u not in missing],
-            "missing_photos": missing, "complete": not missing, "body": latest.body}
+            "missing_photos": missing, "complete": not missing and not unsigned,
+            "body": latest.body, "seal": latest.seal, "missing_signatures": unsigned,
+            "sealed_revision_uuid": sealed.revision_uuid if sealed else None}
 
 
 def visit_record(user: User, number: str) -> dict[str, Any]:
@@ -280,7 +294,8 @@ def receipt(row: RecordRevision | EvidencePhoto) -> dict[str, Any]:
     if isinstance(row, RecordRevision):
         return {"key": row.revision_uuid, "kind": "record", "sha256": row.body_sha256,
                 "received_at": stamp(row.received_at), "record_id": row.record_id,
-                "revision": row.revision, "missing_photos": missing_photos(row)}
+                "revision": row.revision, "missing_photos": missing_photos(row),
+                "seal": row.seal, "missing_signatures": signing.missing_signatures(row)}
     return {"key": row.uuid, "kind": "photo", "sha256": row.sha256,
             "received_at": stamp(row.received_at), "width": row.width, "height": row.height}
 
@@ -368,9 +383,13 @@ def put_record_revision(user: User, revision_uuid: str, body: Any) -> tuple[dict
     visit = my_visit(user, body["visit"])
     record_id, revision = body["record_id"].lower(), body["revision"]
     errors = _check_against_visit(body, visit)
+    for key, messages in joint.check_part(user, visit, body).items():
+        errors.setdefault(key, []).extend(messages)
     for key, messages in check_record(body.get("answers") or [], body.get("result_category"),
                                       len(body.get("photos") or [])).items():
         errors.setdefault(key, []).extend(messages)
+    for key, messages in signing.check_revision(body, visit, record_id, revision).items():
+        errors.setdefault(key, []).extend(messages)  # refusal, seal, signers, corrections
     other_visit = db.session.scalar(select(RecordRevision.visit_id).where(
         RecordRevision.record_id == record_id, RecordRevision.visit_id != visit.id).limit(1))
     if other_visit is not None:
@@ -380,12 +399,16 @@ def put_record_revision(user: User, revision_uuid: str, body: Any) -> tuple[dict
         stored = _stored_revision(revision_uuid, sha, record_id, revision)
         if stored is not None:
             return stored, False
-        raise ValidationFailed(_("The record is not consistent; see the fields."),
+        raise ValidationFailed(signing.summary(errors)
+                               or _("The record is not consistent; see the fields."),
                                fields=errors)
     row = RecordRevision(revision_uuid=revision_uuid, record_id=record_id, revision=revision,
                          visit_id=visit.id, author_id=user.id,
                          body=json.loads(canonical), body_sha256=sha,
-                         received_at=utcnow(), result_category=body.get("result_category"))
+                         received_at=utcnow(), result_category=body.get("result_category"),
+                         seal=body.get("seal") or None,
+                         corrects=str(body.get("corrects") or "").lower() or None,
+                         is_part=body.get("part") is not None)
     db.session.add(row)
     try:
         db.session.flush()
@@ -397,10 +420,12 @@ def put_record_revision(user: User, revision_uuid: str, body: Any) -> tuple[dict
         return stored, False
     if visit.status in (VisitStatus.PLANNED.value, VisitStatus.ASSIGNED.value):
         visit.status = VisitStatus.IN_PROGRESS.value
+    signing.after_store(row, visit)
     audit.record("field.record_revision", "visit", visit.id,
                  {"visit": visit.number, "record_id": record_id, "revision": revision,
                   "key": revision_uuid, "sha256": sha,
-                  "result_category": row.result_category}, actor=user)
+                  "result_category": row.result_category, "seal": row.seal,
+                  "corrects": row.corrects}, actor=user)
     result = receipt(row)
     db.session.commit()
     return result, True

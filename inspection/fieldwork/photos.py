@@ -10,8 +10,8 @@
   checked from the header before any pixel is decoded.
 
 It applies the EXIF orientation, keeps the EXIF as JSON-safe data (tag names, values made
-plain), and makes a display copy (long side at most :data:`DISPLAY_MAX`, JPEG) and a thumbnail
-(long side :data:`THUMB_MAX`). A large JPEG is decoded in draft mode (the decoder scales by
+plain), and makes a display copy (long side at most :data:`DISPLAY_MAX`, JPEG; an upright JPEG
+that small already is its own display copy) and a thumbnail (long side :data:`THUMB_MAX`). A large JPEG is decoded in draft mode (the decoder scales by
 1/2, 1/4 or 1/8 while decoding), so a 12-megapixel original costs little more than a phone's
 1600-pixel copy. :func:`store` puts the three files into the content-addressed store.
 """
@@ -232,9 +232,16 @@ def process(data: bytes, expected_sha256: str | None, max_bytes: int) -> Process
     if orientation in (5, 6, 7, 8):
         width, height = height, width
     display_size = fit(img.size, DISPLAY_MAX)
+    # The phone's usual upload (a JPEG already at most DISPLAY_MAX, upright, RGB or grey) is
+    # its own display copy: re-encoding it would only lose quality. It is then decoded once,
+    # scaled down to the thumbnail while decoding (which still reads every coded block, so a
+    # damaged file is still refused).
+    as_is = (fmt == "JPEG" and orientation == 1 and display_size == img.size
+             and img.mode in ("RGB", "L"))
+    decode_size = fit(display_size, THUMB_MAX) if as_is else display_size
     try:
-        if fmt in ("JPEG", "MPO") and display_size != img.size:
-            img.draft("RGB", display_size)
+        if fmt in ("JPEG", "MPO") and decode_size != img.size:
+            img.draft("RGB", decode_size)
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img.load()
@@ -247,13 +254,19 @@ def process(data: bytes, expected_sha256: str | None, max_bytes: int) -> Process
         raise PhotoRefused(_("The file is not a valid image: it is damaged or incomplete.")) \
             from None
     display_size = fit((width, height), DISPLAY_MAX)
-    display = img if img.size == display_size else img.resize(display_size, RESAMPLE,
-                                                              reducing_gap=DISPLAY_GAP)
     thumb_size = fit(display_size, THUMB_MAX)
-    thumb = display.resize(thumb_size, RESAMPLE, reducing_gap=THUMB_GAP)
+    if as_is:
+        display_bytes = data
+        thumb = img if img.size == thumb_size else img.resize(thumb_size, RESAMPLE,
+                                                                reducing_gap=THUMB_GAP)
+    else:
+        display = img if img.size == display_size else img.resize(display_size, RESAMPLE,
+                                                                  reducing_gap=DISPLAY_GAP)
+        display_bytes = _encode(display, DISPLAY_QUALITY)
+        thumb = display.resize(thumb_size, RESAMPLE, reducing_gap=THUMB_GAP)
     return Processed(sha256=sha, content_type=CONTENT_TYPES[fmt], bytes=len(data),
                      width=width, height=height, exif=kept,
-                     display=_encode(display, DISPLAY_QUALITY),
+                     display=display_bytes,
                      thumb=_encode(thumb, THUMB_QUALITY), display_size=display_size,
                      thumb_size=thumb_size, orientation=orientation)
 

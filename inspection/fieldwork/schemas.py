@@ -9,6 +9,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import EXCLUDE, fields, validate
 
+from .refusals import REFUSAL_REASONS, REPRESENTATIVE_ROLES, SIGNER_KINDS
 from .results import ANSWERS, NOTICE_WAYS, ORDER_KINDS
 from .models import ResultCategory
 
@@ -60,6 +61,103 @@ class PhotoRefSchema(_Tolerant):
     document_copy = fields.Boolean(load_default=False)
     taken_at = fields.AwareDateTime(allow_none=True, load_default=None)
     bytes = fields.Integer(allow_none=True, load_default=None, strict=True)
+    #: The photo of a delegate's written authorisation (受委托人, issue 6).
+    authorisation = fields.Boolean(load_default=False)
+
+
+# --- signatures, refusals, sealing (issue 6) --------------------------------------------------
+
+class SignerSchema(_Tolerant):
+    """Who signs: ``{"kind": "inspector", "user_id"}``, ``{"kind": "representative",
+    "name", "role"}`` or ``{"kind": "witness", "name"}``."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(SIGNER_KINDS))
+    user_id = fields.Integer(allow_none=True, load_default=None, strict=True)
+    name = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=50))
+    role = fields.String(allow_none=True, load_default=None,
+                         validate=validate.OneOf(list(REPRESENTATIVE_ROLES)))
+
+    @ma.validates_schema
+    def _complete(self, data, **kwargs):
+        kind = data.get("kind")
+        if kind == "inspector" and not data.get("user_id"):
+            raise ma.ValidationError("An inspector signs with their user id.", "user_id")
+        if kind in ("representative", "witness") and not (data.get("name") or "").strip():
+            raise ma.ValidationError("The signer's name is required.", "name")
+        if kind == "representative" and not data.get("role"):
+            raise ma.ValidationError("The representative's role is required.", "role")
+
+
+class SignatureRefSchema(_Tolerant):
+    """A signature as a sealed record lists it (its files are uploaded on their own)."""
+
+    uuid = fields.UUID(required=True)
+    signer = fields.Nested(SignerSchema, required=True)
+    signs = fields.String(required=True, validate=SHA256)
+    signed_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    strokes_sha256 = fields.String(required=True, validate=SHA256)
+    svg_sha256 = fields.String(required=True, validate=SHA256)
+    png_sha256 = fields.String(required=True, validate=SHA256)
+
+
+class WitnessSchema(_Tolerant):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+
+
+class RefusalSchema(_Tolerant):
+    reason = fields.String(required=True, validate=validate.OneOf(REFUSAL_REASONS))
+    explanation = fields.String(load_default="", validate=validate.Length(max=4000))
+    witnesses = fields.List(fields.Nested(WitnessSchema), load_default=list,
+                            validate=validate.Length(max=10))
+    #: UUIDs of photos listed in the record that fix the scene.
+    photos = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=100))
+
+
+class PointSchema(_Tolerant):
+    """A point of signature_pad's ``toData()``: CSS pixels and ``time`` in ms."""
+
+    x = fields.Float(required=True, allow_nan=False)
+    y = fields.Float(required=True, allow_nan=False)
+    time = fields.Float(required=True, allow_nan=False)
+    pressure = fields.Float(allow_none=True, load_default=None, allow_nan=False)
+
+
+class StrokeSchema(_Tolerant):
+    points = fields.List(fields.Nested(PointSchema), required=True,
+                         validate=validate.Length(min=1, max=5000))
+
+
+class SignatureUploadSchema(_Tolerant):
+    """``PUT /api/v1/field/signatures/<uuid>``: one signature with its three files."""
+
+    visit = fields.String(required=True, validate=validate.Length(min=1, max=30))
+    signer = fields.Nested(SignerSchema, required=True)
+    signs = fields.String(required=True, validate=SHA256)
+    signed_at = fields.AwareDateTime(required=True)
+    strokes = fields.List(fields.Nested(StrokeSchema), required=True,
+                          validate=validate.Length(min=1, max=200))
+    strokes_sha256 = fields.String(required=True, validate=SHA256)
+    svg = fields.String(required=True, validate=validate.Length(min=1, max=1_000_000))
+    svg_sha256 = fields.String(required=True, validate=SHA256)
+    png = fields.String(required=True, validate=validate.Length(min=1, max=1_400_000))
+    png_sha256 = fields.String(required=True, validate=SHA256)
+
+
+class SignatureReceiptSchema(ma.Schema):
+    key = fields.String()
+    kind = fields.String()
+    sha256 = fields.String()
+    received_at = fields.String()
+    signs = fields.String()
+    strokes_sha256 = fields.String()
+    svg_sha256 = fields.String()
+    png_sha256 = fields.String()
+
+
+class PartSchema(_Tolerant):
+    """Marks a team member's part of a joint visit (``inspection.fieldwork.joint``)."""
+
+    finished = fields.Boolean(load_default=False)
 
 
 class RecordBodySchema(_Tolerant):
@@ -77,6 +175,15 @@ class RecordBodySchema(_Tolerant):
                                     validate=validate.OneOf(CODES))
     photos = fields.List(fields.Nested(PhotoRefSchema), load_default=list,
                          validate=validate.Length(max=1000))
+    refusal = fields.Nested(RefusalSchema, allow_none=True, load_default=None)
+    #: A member's part of a split joint visit, not the visit's record.
+    part = fields.Nested(PartSchema, allow_none=True, load_default=None)
+    signatures = fields.List(fields.Nested(SignatureRefSchema), load_default=list,
+                             validate=validate.Length(max=50))
+    seal = fields.String(allow_none=True, load_default=None, validate=SHA256)
+    corrects = fields.UUID(allow_none=True, load_default=None)
+    correction_reason = fields.String(allow_none=True, load_default=None,
+                                      validate=validate.Length(max=2000))
 
 
 # --- answers (documentation of the responses) -------------------------------------------------
@@ -89,6 +196,8 @@ class RecordReceiptSchema(ma.Schema):
     record_id = fields.String()
     revision = fields.Integer()
     missing_photos = fields.List(fields.String())
+    seal = fields.String(allow_none=True)
+    missing_signatures = fields.List(fields.String())
 
 
 class PhotoReceiptSchema(ma.Schema):
@@ -110,6 +219,7 @@ class TeamMemberSchema(ma.Schema):
     name = fields.String()
     is_leader = fields.Boolean()
     is_me = fields.Boolean()
+    user_id = fields.Integer(allow_none=True)
 
 
 class ItemBriefSchema(ma.Schema):
@@ -148,3 +258,6 @@ class RecordStateSchema(ma.Schema):
     missing_photos = fields.List(fields.String())
     complete = fields.Boolean()
     body = fields.Dict(allow_none=True)
+    seal = fields.String(allow_none=True)
+    missing_signatures = fields.List(fields.String())
+    sealed_revision_uuid = fields.String(allow_none=True)

@@ -25,6 +25,9 @@ ALLOWED_ANONYMOUS = {
     # without cookies at times (issue 5).
     "field.manifest",
     "field.service_worker",
+    # Verification of a sealed inspection record by its seal (the QR code on the record):
+    # only what the public regime publishes (issue 6).
+    "public_records.show",
 }
 
 

@@ -159,7 +159,10 @@ def test_display_copy_and_thumbnail_sizes(app, department, login_as):
     small_row, png_row = sizes[(800, 600)], sizes[(500, 1000)]
     assert _stored_image(app, photos.AREA_DISPLAY, small_row.display_sha256).size == (800, 600)
     assert _stored_image(app, photos.AREA_THUMBS, small_row.thumb_sha256).size == (320, 240)
+    # An upright JPEG within the display size is its own display copy: not re-encoded.
+    assert small_row.display_sha256 == small_row.sha256 == sha(small)
     assert png_row.content_type == "image/png"
+    assert png_row.display_sha256 != png_row.sha256
     display = _stored_image(app, photos.AREA_DISPLAY, png_row.display_sha256)
     assert display.format == "JPEG" and display.size == (500, 1000)
     assert _stored_image(app, photos.AREA_THUMBS, png_row.thumb_sha256).size == (160, 320)

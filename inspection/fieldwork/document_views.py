@@ -1,0 +1,61 @@
+"""The visit's documents (PDF, and the record as a page for the phone and for printing) and
+the public verification of a sealed record (issue 6). Thin: :mod:`.documents` does the work.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template
+from flask_login import current_user
+
+from ..core.access import public, roles
+from ..core.models import Role
+from . import documents
+
+bp = Blueprint("documents", __name__, url_prefix="/visits")
+public_bp = Blueprint("public_records", __name__, url_prefix="/public/records")
+
+READ = (Role.INSPECTOR, *documents.READERS)
+
+
+def _pdf(data: bytes, name: str) -> Response:
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"})
+
+
+def _visit(number: str):
+    return documents.readable_visit(current_user._get_current_object(), number)
+
+
+@bp.get("/<number>/record.pdf")
+@roles(*READ)
+def record_pdf(number: str):
+    """检查记录表: the sealed record (or the latest save, marked as a draft)."""
+    return _pdf(documents.record_pdf(_visit(number)), f"record-{number}.pdf")
+
+
+@bp.get("/<number>/notice.pdf")
+@roles(*READ)
+def notice_pdf(number: str):
+    """检查通知书: the advance notice of the visit."""
+    return _pdf(documents.notice_pdf(_visit(number)), f"notice-{number}.pdf")
+
+
+@bp.get("/<number>/order.pdf")
+@roles(*READ)
+def order_pdf(number: str):
+    """责令改正通知书: the orders given on the visit (404 when none was given)."""
+    return _pdf(documents.order_pdf(_visit(number)), f"order-{number}.pdf")
+
+
+@bp.get("/<number>/record")
+@roles(*READ)
+def record_page(number: str):
+    """The record as a page (phone, printing); the same template as the PDF."""
+    doc = documents.record_document(_visit(number))
+    return render_template("documents/record_page.html", **doc.context, pdf=False)
+
+
+@public_bp.get("/<seal>")
+@public
+def show(seal: str):
+    """Anyone: does a sealed record with this seal exist, and what the public may know."""
+    return render_template("documents/public_record.html", record=documents.public_record(seal))

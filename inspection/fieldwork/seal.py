@@ -1,0 +1,187 @@
+"""Sealing a visit record: its canonical JSON and the two hashes signers and verifiers use.
+
+Pure functions (no database, no clock, no Flask): the phone runs the same algorithm
+(``static/field/seal.js``, specified in ``docs/field-sync.md`` with a test vector).
+
+**Canonical JSON** is RFC 8785 (JSON Canonicalization Scheme): object keys sorted by their
+UTF-16 code units, no whitespace, strings escaped as ECMAScript's ``JSON.stringify`` does
+(``\\"``, ``\\\\``, ``\\b \\f \\n \\r \\t``, other controls below U+0020 as ``\\u00xx``, everything
+else as is), numbers written as ECMAScript writes a double (``1``, not ``1.0``; ``1e+21``;
+``1e-7``), UTF-8. Text must be valid Unicode (a lone surrogate is refused) and an integer must
+be exact in a double (at most 2^53 - 1 in magnitude).
+
+**Two hashes** of a record body (a save of the record as the phone sends it):
+
+* the **content hash** (:func:`content_hash`): SHA-256 of the canonical JSON of the body
+  without ``seal``, ``signatures``, ``revision`` and ``saved_at``. It covers the answers,
+  notes, orders, result category, notice, arrival time and place, the photos' hashes and
+  times, the refusal and its witnesses, ``record_id``, ``visit``, ``corrects``, and anything
+  else the phone sent. Every signer signs this hash (``signs`` in each signature): any change
+  to the content gives another hash, so the signatures made before no longer match it;
+* the **seal** (:func:`seal_of`): SHA-256 of the canonical JSON of the body without ``seal``,
+  ``revision`` and ``saved_at``, so it covers the content *and* the signatures' entries
+  (signer, the hashes of the strokes, SVG and PNG, what each signs, when). The seal is what
+  the documents print and what the public verification page is keyed by.
+
+``revision`` and ``saved_at`` are bookkeeping of the phone's saves, not content: sending the
+same sealed content as another revision keeps its seal. The seal cannot cover itself, and a
+signature cannot sign a hash that includes its own hash: hence two hashes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Any
+
+#: Keys of a record body outside the seal.
+NOT_IN_SEAL = ("seal", "revision", "saved_at")
+#: Keys outside the content that signers sign.
+NOT_IN_CONTENT = NOT_IN_SEAL + ("signatures",)
+MAX_SAFE_INTEGER = 2 ** 53 - 1
+
+
+class NotCanonical(ValueError):
+    """The value cannot be written canonically (not JSON data, a lone surrogate, an
+    integer beyond 2^53 - 1, NaN or infinity)."""
+
+
+def _number(value: int | float) -> str:
+    """A number as ECMAScript's Number.prototype.toString writes it (RFC 8785, 3.2.2.3)."""
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise NotCanonical("integer beyond 2^53 - 1")
+        return str(value)
+    if not math.isfinite(value):
+        raise NotCanonical("NaN or infinity")
+    if value == 0:
+        return "0"
+    text = repr(value)  # the shortest digits that read back as the same double
+    negative = text.startswith("-")
+    mantissa, _, exponent = text.lstrip("-").partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = whole + fraction
+    point = len(whole) + int(exponent or 0)  # the decimal point sits after this many digits
+    stripped = digits.lstrip("0")
+    point -= len(digits) - len(stripped)
+    digits = stripped.rstrip("0")
+    k, n = len(digits), point
+    if k <= n <= 21:
+        out = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        out = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        out = "0." + "0" * -n + digits
+    else:
+        e = n - 1
+        sign = "+" if e >= 0 else "-"
+        out = (digits if k == 1 else digits[0] + "." + digits[1:]) + f"e{sign}{abs(e)}"
+    return "-" + out if negative else out
+
+
+def _string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _utf16(key: str) -> bytes:
+    try:
+        return key.encode("utf-16-be")
+    except UnicodeEncodeError:
+        raise NotCanonical("lone surrogate in a key") from None
+
+
+def _write(value: Any, out: list[str]) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, (int, float)):
+        out.append(_number(value))
+    elif isinstance(value, str):
+        out.append(_string(value))
+    elif isinstance(value, (list, tuple)):
+        out.append("[")
+        for n, item in enumerate(value):
+            if n:
+                out.append(",")
+            _write(item, out)
+        out.append("]")
+    elif isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise NotCanonical("object keys must be text")
+        out.append("{")
+        for n, key in enumerate(sorted(value, key=_utf16)):
+            if n:
+                out.append(",")
+            out.append(_string(key))
+            out.append(":")
+            _write(value[key], out)
+        out.append("}")
+    else:
+        raise NotCanonical(f"not JSON data: {type(value).__name__}")
+
+
+def canonical(value: Any) -> bytes:
+    """The RFC 8785 canonical JSON of ``value``, UTF-8."""
+    out: list[str] = []
+    _write(value, out)
+    try:
+        return "".join(out).encode("utf-8")
+    except UnicodeEncodeError:
+        raise NotCanonical("lone surrogate in a text") from None
+
+
+def _without(body: dict, keys: tuple[str, ...]) -> dict:
+    if not isinstance(body, dict):
+        raise NotCanonical("a record body is a JSON object")
+    return {k: v for k, v in body.items() if k not in keys}
+
+
+def canonical_record(body: dict) -> bytes:
+    """What the seal covers: the canonical JSON of the body without ``seal``, ``revision``
+    and ``saved_at``."""
+    return canonical(_without(body, NOT_IN_SEAL))
+
+
+def canonical_content(body: dict) -> bytes:
+    """What every signer signs: the canonical JSON of the body without ``seal``,
+    ``signatures``, ``revision`` and ``saved_at``."""
+    return canonical(_without(body, NOT_IN_CONTENT))
+
+
+def seal_of(body: dict) -> str:
+    """The seal of a record body: SHA-256 (hex) of :func:`canonical_record`."""
+    return hashlib.sha256(canonical_record(body)).hexdigest()
+
+
+def content_hash(body: dict) -> str:
+    """The hash every signature signs: SHA-256 (hex) of :func:`canonical_content`."""
+    return hashlib.sha256(canonical_content(body)).hexdigest()
+
+
+def is_sealed(body: dict) -> bool:
+    return isinstance(body, dict) and bool(body.get("seal"))
+
+
+def seal_problems(body: dict) -> dict[str, list[str]]:
+    """Why a sealed body's seal or signatures do not match its content, as codes by field
+    (``{"seal": ["mismatch"], "signatures.1.signs": ["other_content"]}``); empty when they
+    match or the body is not sealed. The caller words the messages."""
+    if not is_sealed(body):
+        return {}
+    problems: dict[str, list[str]] = {}
+    try:
+        seal, content = seal_of(body), content_hash(body)
+    except NotCanonical:
+        return {"_schema": ["not_canonical"]}
+    if body.get("seal") != seal:
+        problems["seal"] = ["mismatch"]
+    signatures = body.get("signatures") or []
+    if not signatures:
+        problems["signatures"] = ["none"]
+    for n, signature in enumerate(signatures):
+        if not isinstance(signature, dict) or signature.get("signs") != content:
+            problems[f"signatures.{n}.signs"] = ["other_content"]
+    return problems

@@ -1,0 +1,73 @@
+// Sealing a visit record on the phone: the same canonical JSON and hashes as the server
+// (inspection/fieldwork/seal.py; specified in docs/field-sync.md, "Sealing").
+//
+// Canonical JSON is RFC 8785 (JCS): keys sorted by UTF-16 code units (the default sort of
+// JavaScript strings), no whitespace, strings and numbers as JSON.stringify writes them.
+// contentHash(body): what every signer signs (without seal, signatures, revision, saved_at).
+// sealOf(body): the seal (without seal, revision, saved_at: the signatures' entries are in).
+
+export const NOT_IN_SEAL = ["seal", "revision", "saved_at"];
+export const NOT_IN_CONTENT = [...NOT_IN_SEAL, "signatures"];
+
+export function canonicalize(value) {
+  if (value === null || typeof value === "boolean" || typeof value === "string") {
+    return JSON.stringify(value);
+  }
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new TypeError("NaN or infinity cannot be sealed");
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) {
+    return "[" + value.map((item) => canonicalize(item === undefined ? null : item)).join(",") + "]";
+  }
+  if (typeof value === "object") {
+    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
+    return "{" + keys.map((k) => JSON.stringify(k) + ":" + canonicalize(value[k])).join(",") + "}";
+  }
+  throw new TypeError(`cannot seal a ${typeof value}`);
+}
+
+function without(body, keys) {
+  const out = {};
+  for (const [k, v] of Object.entries(body)) if (!keys.includes(k)) out[k] = v;
+  return out;
+}
+
+export function canonicalRecord(body) {
+  return canonicalize(without(body, NOT_IN_SEAL));
+}
+
+export function canonicalContent(body) {
+  return canonicalize(without(body, NOT_IN_CONTENT));
+}
+
+export async function sha256Hex(text) {
+  const bytes = typeof text === "string" ? new TextEncoder().encode(text) : text;
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function contentHash(body) {
+  return sha256Hex(canonicalContent(body));
+}
+
+export function sealOf(body) {
+  return sha256Hex(canonicalRecord(body));
+}
+
+// The signatures that still sign this content (a change after signing voids the others).
+export async function validSignatures(body) {
+  const content = await contentHash(body);
+  return (body.signatures || []).filter((s) => s.signs === content);
+}
+
+// The sealed body: every signature must sign the current content.
+export async function seal(body) {
+  const content = await contentHash(body);
+  const stale = (body.signatures || []).filter((s) => s.signs !== content);
+  if (stale.length) throw new Error("signatures made for another version of the record");
+  const sealed = { ...body };
+  delete sealed.seal;
+  sealed.seal = await sealOf(sealed);
+  return sealed;
+}
