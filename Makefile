@@ -50,8 +50,8 @@ run: venv translations
 	$(VENV)/bin/flask --app app seed-demo
 	@echo
 	@echo "  Labour inspection demo: http://$(HOST):$(PORT)/"
-	@$(PY) -c 'from inspection.demo import USERS; from inspection.core.passwords import DEMO_PASSWORD; \
-		print("  accounts: " + ", ".join(u[0] for u in USERS)); \
+	@$(PY) -c 'from inspection.demo import PARTNER, USERS; from inspection.core.passwords import DEMO_PASSWORD; \
+		print("  accounts: " + ", ".join([u[0] for u in USERS] + [PARTNER])); \
 		print("  password: " + DEMO_PASSWORD)'
 	@echo
 	exec $(VENV)/bin/gunicorn -w $(WORKERS) -b $(HOST):$(PORT) app:app

@@ -55,6 +55,9 @@ class Settings:
     KEEP_PHOTO_ORIGINALS: bool = False
     #: Largest photo upload accepted, in bytes (413 beyond).
     MAX_PHOTO_BYTES: int = 15 * 1024 * 1024
+    #: Field app: a release label mixed into the app shell's version. Changing it makes phones
+    #: install a new service worker (and offer "update") even when no shell file changed.
+    FIELD_APP_RELEASE: str = ""
     #: Team draws: also recuse an inspector whose home region is the employer's region.
     RECUSE_SAME_REGION: bool = False
     #: Team draws: also recuse the inspectors of the employer's most recent previous visit.

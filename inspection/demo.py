@@ -14,6 +14,7 @@ from .directory.employers import operations as employers
 from .directory.employers.demo import seed_employers, seed_regions
 from .directory.inspectors import operations as inspectors
 from .directory.inspectors.demo import seed_inspectors
+from .directory.models import Inspector
 from .draws import target, team_ops
 from .extensions import db
 from .planning.demo import seed_planning
@@ -36,6 +37,9 @@ USERS = [
     ("leader", "陈志强", "LSJC", [Role.INSPECTOR]),
     ("supervisor", "赵敏", "FZ", [Role.SUPERVISOR]),
 ]
+#: The account made after the team draw for inspector1's team-mate on their first visit, so
+#: that two demo accounts can sign one record (a record needs two inspectors' signatures).
+PARTNER = "inspector3"
 
 
 def seed_core() -> None:
@@ -60,6 +64,21 @@ def seed_draws(tasks) -> None:
                                           actor=office)
     team_ops.execute_team_draw(prepared.draw.id, source_values=[],
                                revealed=prepared.generated, actor=office)
+    seed_partner()
+
+
+def seed_partner() -> None:
+    """Give inspector1's team-mate on their first visit the account :data:`PARTNER`."""
+    me = ops.find_user("inspector1")
+    for assignment in team_ops.my_visits(me):
+        for member in team_ops.members_of(assignment.visit):
+            inspector = db.session.get(Inspector, member.inspector_id)
+            if inspector.user_id is None:
+                user = ops.create_user(PARTNER, inspector.name, inspector.department,
+                                       [Role.INSPECTOR], DEMO_PASSWORD)
+                inspector.user_id = user.id
+                db.session.commit()
+                return
 
 
 @click.command("seed-demo")

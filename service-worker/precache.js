@@ -6,13 +6,15 @@
  * the worker runs on browsers without module workers (older Safari and Firefox).
  */
 
-/** Fetch every shell URL past the HTTP cache and store them; any failure fails the install,
- *  so a half-filled cache never becomes active. A redirect (the sign-in page, when the session
- *  has ended) is a failure too: the worker would otherwise serve the sign-in page as the app. */
+/** Fetch every shell URL, revalidated with the server, and store them; any failure fails the
+ *  install, so a half-filled cache never becomes active. A redirect (the sign-in page, when the
+ *  session has ended) is a failure too: the worker would otherwise serve the sign-in page as
+ *  the app. `cache: 'no-cache'` asks the server whether what the page has just loaded is still
+ *  current (ETag): on a first visit the answers are 304s and nothing is downloaded twice. */
 async function precacheShell() {
   const cache = await caches.open(SHELL.cache);
   await Promise.all(SHELL.urls.map(async (url) => {
-    const response = await fetch(new Request(url, { cache: 'reload', credentials: 'same-origin' }));
+    const response = await fetch(new Request(url, { cache: 'no-cache', credentials: 'same-origin' }));
     if (!response.ok || response.redirected) {
       throw new Error(`precache: ${url} answered ${response.status}${response.redirected ? ' (redirected)' : ''}`);
     }

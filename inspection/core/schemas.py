@@ -23,10 +23,19 @@ class MeSchema(ma.Schema):
     department = ma.fields.Nested(DepartmentDumpSchema)
     roles = ma.fields.Method("dump_roles")
     locale = ma.fields.String(allow_none=True)
+    #: The language in force for this user now (``zh_CN`` or ``en``): the account's choice,
+    #: else the ``lang`` cookie, else the bureau's default. The field app follows it.
+    language = ma.fields.Method("dump_language")
     must_change_password = ma.fields.Boolean()
 
     def dump_roles(self, user):
         return sorted(user.roles)
+
+    def dump_language(self, user):
+        from .i18n import LANGUAGES, current_language
+
+        # the account's choice first, as select_locale does (and right after a PATCH too)
+        return user.locale if user.locale in LANGUAGES else current_language()
 
 
 class AuditQuerySchema(ma.Schema):

@@ -13,12 +13,13 @@ manifest carry no data and are public: browsers fetch both without cookies at ti
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import threading
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from ..core.access import public, roles
 from ..core.models import Role
@@ -34,16 +35,26 @@ SHELL_TEMPLATE = "fieldwork/shell.html"
 SHELL_STATIC = (
     "field/app.js", "field/api.js", "field/db.js", "field/outbox.js", "field/sync.js",
     "field/record.js", "field/photos.js", "field/editor.js", "field/views.js",
-    "field/checklist.js", "field/ui.js", "field/field.css",
+    "field/checklist.js", "field/ui.js", "field/i18n.js", "field/field.css",
     "vendor/idb/index.js",
+    # issue 6: signing, refusals, sealing, the record, joint visits
+    "field/seal.js", "field/signdata.js", "field/sign.js", "field/refusal.js",
+    "field/summary.js", "field/leader.js", "field/sign.css",
+    "vendor/signature_pad/signature_pad.js",
     "icons/favicon.svg", "icons/icon-192.png", "icons/icon-512.png",
     "icons/icon-maskable-512.png", "icons/apple-touch-icon.png",
 )
 THEME = "#0b4a8b"
 CACHE_PREFIX = "field-shell-"
 
+#: Text types of the shell that are sent gzipped (PNG icons are compressed already).
+GZIP_TYPES = ("text/", "application/javascript", "application/json",
+              "application/manifest+json", "image/svg+xml")
+GZIP_LEVEL = 6
+
 _lock = threading.Lock()
-_built: dict[str, tuple[tuple, str]] = {}
+_gzipped: dict[tuple[str, bytes], bytes] = {}
+_built: dict[tuple[str, str], tuple[tuple, str]] = {}
 
 
 @bp.get("/field/")
@@ -123,11 +134,13 @@ def _stamp(paths: list[Path]) -> tuple:
 
 
 def shell_version() -> str:
-    """The first 16 hex digits of the SHA-256 over every shell file and the manifest."""
+    """The first 16 hex digits of the SHA-256 over every shell file, the manifest and the
+    ``FIELD_APP_RELEASE`` setting."""
     digest = hashlib.sha256()
     for path in _sources():
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     digest.update(json.dumps(_manifest(), sort_keys=True).encode())
+    digest.update(current_app.config["SETTINGS"].FIELD_APP_RELEASE.encode())
     return digest.hexdigest()[:16]
 
 
@@ -135,7 +148,8 @@ def _worker_source() -> str:
     """The worker's text, rebuilt only when a source file changed (checked by stat)."""
     paths = _sources()
     stamp = _stamp(paths)
-    key = url_for("field.shell")  # one build per URL layout (script root)
+    # one build per URL layout (script root) and release label
+    key = (url_for("field.shell"), current_app.config["SETTINGS"].FIELD_APP_RELEASE)
     with _lock:
         cached = _built.get(key)
         if cached and cached[0] == stamp:
@@ -149,3 +163,35 @@ def _worker_source() -> str:
                                       for name, text in zip(WORKER_PARTS, parts))
         _built[key] = (stamp, source)
         return source
+
+
+@bp.after_app_request
+def gzip_shell(response):
+    """Send the app shell's text files gzipped when the browser accepts gzip: they are what a
+    phone downloads on its first visit, often on a slow network (the budget is 150 KB
+    compressed). Only the shell's own URLs and only full 200 answers; anything else, and any
+    answer already encoded, is left alone. The ETag becomes weak (same content, another
+    encoding), which If-None-Match still matches, so revalidation keeps answering 304."""
+    if (response.status_code != 200 or response.headers.get("Content-Encoding")
+            or "gzip" not in request.headers.get("Accept-Encoding", "")
+            or not (response.mimetype or "").startswith(GZIP_TYPES)
+            or request.path not in _shell_paths()):
+        return response
+    response.direct_passthrough = False
+    body = response.get_data()
+    key = (request.path, hashlib.sha256(body).digest())
+    packed = _gzipped.get(key)
+    if packed is None:
+        packed = gzip.compress(body, GZIP_LEVEL, mtime=0)
+        _gzipped[key] = packed
+    response.set_data(packed)
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    etag = response.headers.get("ETag")
+    if etag and not etag.startswith("W/"):
+        response.headers["ETag"] = "W/" + etag
+    return response
+
+
+def _shell_paths() -> set[str]:
+    return set(shell_urls()) | {url_for("field.service_worker")}

@@ -10,8 +10,12 @@ import * as editor from './editor.js';
 import { itemView } from './checklist.js';
 import { allEntries } from './outbox.js';
 import { onChange, requestSync, setUser, state as syncState } from './sync.js';
-import { h } from './ui.js';
+import { bytes, h } from './ui.js';
+import { setLanguage, t } from './i18n.js';
 import { outboxView, visitView, visitsView } from './views.js';
+import { signView } from './sign.js';
+import { recordView } from './summary.js';
+import { leaderView } from './leader.js';
 
 const LOW_BYTES = 200 * 1024 * 1024;
 const $ = (id) => document.getElementById(id);
@@ -21,6 +25,7 @@ const ctx = {
   waitingWorker: null,
   reloadOnChange: false,
   persistAsked: false,
+  lowFree: null,            // bytes left when storage runs low, else null (a banner on every screen)
   setTitle(text) {
     $('title').textContent = text;
   },
@@ -32,12 +37,24 @@ const ctx = {
     banners();
   },
   iosHint() {
-    const ios = /iPhone|iPad|iPod/.test(navigator.userAgent);
+    // iPadOS says "Macintosh": tell it by its touch screen
+    const ios = /iPhone|iPad|iPod/.test(navigator.userAgent) ||
+      (/Macintosh/.test(navigator.userAgent) && navigator.maxTouchPoints > 1);
     const standalone = navigator.standalone || matchMedia('(display-mode: standalone)').matches;
     return ios && !standalone;
   },
   storageLow(usage, quota) {
     return quota > 0 && (quota - usage < LOW_BYTES || usage / quota > 0.8);
+  },
+  /** Warn on every screen before storage runs out (photos are the big part). */
+  async checkStorage() {
+    if (!navigator.storage || !navigator.storage.estimate) return;
+    const { usage = 0, quota = 0 } = await navigator.storage.estimate();
+    const low = this.storageLow(usage, quota) ? Math.max(0, quota - usage) : null;
+    if (low !== this.lowFree) {
+      this.lowFree = low;
+      banners();
+    }
   },
   async requestPersist() {
     if (!navigator.storage || !navigator.storage.persist) return false;
@@ -61,6 +78,9 @@ function route() {
   if (parts[0] === 'visit' && parts[1] && parts[2] === 'item' && parts[3]) {
     return { name: 'item', visit: parts[1], item: parts[3] };
   }
+  if (parts[0] === 'visit' && parts[1] && ['sign', 'record', 'leader'].includes(parts[2])) {
+    return { name: parts[2], visit: parts[1] };  // issue 6: sign.js, summary.js, leader.js
+  }
   if (parts[0] === 'visit' && parts[1]) return { name: 'visit', visit: parts[1] };
   if (parts[0] === 'outbox') return { name: 'outbox' };
   return { name: 'visits' };
@@ -68,7 +88,7 @@ function route() {
 
 /** True while a visit (or one of its items) is on screen: no update takes over then. */
 function visitOpen() {
-  return route().name === 'visit' || route().name === 'item';
+  return ['visit', 'item', 'sign', 'record', 'leader'].includes(route().name);
 }
 
 let drawing = 0;
@@ -77,19 +97,22 @@ async function render() {
   const current = route();
   const ticket = ++drawing;
   editor.resetListeners();
-  ctx.setTitle(current.name === 'outbox' ? '上传记录' : '现场检查');
+  ctx.setTitle(current.name === 'outbox' ? t('上传记录') : t('现场检查'));
   $('back').hidden = current.name === 'visits' || current.name === 'outbox';
-  $('back').href = current.name === 'item' ? `#/visit/${current.visit}` : '#/visits';
+  $('back').href = current.visit && current.name !== 'visit' ? `#/visit/${current.visit}` : '#/visits';
   $('tab-visits').toggleAttribute('aria-current', current.name !== 'outbox');
   $('tab-outbox').toggleAttribute('aria-current', current.name === 'outbox');
   let view;
   try {
     if (current.name === 'item') view = await itemView(ctx, current.visit, current.item);
     else if (current.name === 'visit') view = await visitView(ctx, current.visit);
+    else if (current.name === 'sign') view = await signView(ctx, current.visit);
+    else if (current.name === 'record') view = await recordView(ctx, current.visit);
+    else if (current.name === 'leader') view = await leaderView(ctx, current.visit);
     else if (current.name === 'outbox') view = await outboxView(ctx);
     else view = await visitsView(ctx);
   } catch (error) {
-    view = h('section', { class: 'card' }, h('p', { class: 'problem' }, `出错了：${error.message}`));
+    view = h('section', { class: 'card' }, h('p', { class: 'problem' }, t('出错了：{0}', error.message)));
     console.warn(error);
   }
   if (ticket !== drawing) return;  // a newer route was drawn meanwhile
@@ -103,6 +126,7 @@ async function render() {
   document.body.dataset.view = current.name;
   banners();
   counts();
+  ctx.checkStorage().catch(() => {});
 }
 
 async function counts() {
@@ -114,18 +138,22 @@ function banners() {
   const list = [];
   if (syncState.phase === 'auth') {
     list.push(h('div', { class: 'banner warn', role: 'alert' },
-      h('span', {}, '登录已过期，请重新登录。本机保存的内容不会丢失。'),
-      h('a', { class: 'button', href: '/login?next=/field/' }, '重新登录')));
+      h('span', {}, t('登录已过期，请重新登录。本机保存的内容不会丢失。')),
+      h('a', { class: 'button', href: '/login?next=/field/' }, t('重新登录'))));
+  }
+  if (ctx.lowFree !== null) {
+    list.push(h('div', { class: 'banner warn', role: 'status', id: 'storage-low' },
+      h('span', {}, t('本机存储空间不足（剩余约 {0}）：请尽快联网上传，并清理手机空间。', bytes(ctx.lowFree)))));
   }
   if (ctx.waitingWorker) {
     list.push(visitOpen()
-      ? h('div', { class: 'banner' }, h('span', {}, '有新版本，完成本次检查、回到“我的检查”后即可更新。'))
-      : h('div', { class: 'banner' }, h('span', {}, '有新版本可用。'),
-        h('button', { type: 'button', class: 'button', id: 'apply-update', onclick: applyUpdate }, '更新')));
+      ? h('div', { class: 'banner' }, h('span', {}, t('有新版本，完成本次检查、回到“我的检查”后即可更新。')))
+      : h('div', { class: 'banner' }, h('span', {}, t('有新版本可用。')),
+        h('button', { type: 'button', class: 'button', id: 'apply-update', onclick: applyUpdate }, t('更新'))));
   }
   $('banners').replaceChildren(...list);
   const net = $('net');
-  net.textContent = navigator.onLine ? (syncState.phase === 'sending' ? '同步中…' : '在线') : '离线';
+  net.textContent = navigator.onLine ? (syncState.phase === 'sending' ? t('同步中…') : t('在线')) : t('离线');
   net.className = `net ${navigator.onLine ? 'on' : 'off'}`;
 }
 
@@ -177,6 +205,7 @@ async function whoAmI() {
 
 async function start() {
   ctx.me = await whoAmI();
+  setLanguage(ctx.me && ctx.me.language);  // the account's language, remembered for offline
   setUser(ctx.me ? ctx.me.id : null);
   window.addEventListener('hashchange', render);
   window.addEventListener('online', () => { banners(); requestSync('online'); });

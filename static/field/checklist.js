@@ -8,13 +8,14 @@ import * as editor from './editor.js';
 import { ANSWERS, ORDER_KINDS, answerOf } from './record.js';
 import { thumbUrl } from './photos.js';
 import { fill, h, today } from './ui.js';
+import { t } from './i18n.js';
 
 export async function itemView(ctx, number, code) {
   const open = await editor.load(number);
   const item = open.pack && (open.pack.items || []).find((i) => i.code === code);
   if (!item) {
-    return h('section', { class: 'card' }, h('p', {}, '本机没有这个检查事项。'),
-      h('a', { class: 'button primary', href: `#/visit/${number}` }, '返回'));
+    return h('section', { class: 'card' }, h('p', {}, t('本机没有这个检查事项。')),
+      h('a', { class: 'button primary', href: `#/visit/${number}` }, t('返回')));
   }
   ctx.setTitle(`${item.code} ${item.name}`);
   const items = open.pack.items;
@@ -23,11 +24,11 @@ export async function itemView(ctx, number, code) {
     h('section', { class: 'card' },
       h('h2', {}, `${item.code} ${item.name}`),
       item.content ? h('p', { class: 'small' }, item.content) : null,
-      item.legal_basis ? h('details', {}, h('summary', {}, '法律依据'), h('p', { class: 'small pre' }, item.legal_basis)) : null),
+      item.legal_basis ? h('details', {}, h('summary', {}, t('法律依据')), h('p', { class: 'small pre' }, item.legal_basis)) : null),
     (item.questions || []).map((q) => questionBlock(ctx, item, q)),
     h('div', { class: 'bottom-actions' },
-      h('a', { class: 'button secondary', href: `#/visit/${number}` }, '返回本次检查'),
-      next ? h('a', { class: 'button primary', href: `#/visit/${number}/item/${encodeURIComponent(next.code)}` }, '下一事项') : null));
+      h('a', { class: 'button secondary', href: `#/visit/${number}` }, t('返回本次检查')),
+      next ? h('a', { class: 'button primary', href: `#/visit/${number}/item/${encodeURIComponent(next.code)}` }, t('下一事项')) : null));
 }
 
 function questionBlock(ctx, item, q) {
@@ -37,9 +38,9 @@ function questionBlock(ctx, item, q) {
     const name = `answer-${q.code}`;
     fill(box, 
       h('legend', {}, h('span', { class: 'qcode' }, q.code), ' ', q.text),
-      q.evidence_hint ? h('p', { class: 'small' }, `取证提示：${q.evidence_hint}`) : null,
+      q.evidence_hint ? h('p', { class: 'small' }, t('取证提示：{0}', q.evidence_hint)) : null,
       q.legal_basis ? h('p', { class: 'small muted' }, q.legal_basis) : null,
-      h('div', { class: 'choices four', role: 'radiogroup', 'aria-label': '检查结果' },
+      h('div', { class: 'choices four', role: 'radiogroup', 'aria-label': t('检查结果') },
         ANSWERS.map(([value, label]) => h('label', { class: `choice ${value}` },
           h('input', {
             type: 'radio', name, value, checked: a.answer === value,
@@ -52,9 +53,9 @@ function questionBlock(ctx, item, q) {
               draw();
             },
           }),
-          h('span', {}, label)))),
+          h('span', {}, t(label))))),
       h('div', { class: 'field' },
-        h('label', { for: `note-${q.code}` }, a.answer === 'non_compliant' ? '发现的问题（必填）' : '备注'),
+        h('label', { for: `note-${q.code}` }, a.answer === 'non_compliant' ? t('发现的问题（必填）') : t('备注')),
         h('textarea', {
           id: `note-${q.code}`, rows: a.answer === 'non_compliant' ? 3 : 2, value: a.note || '',
           'aria-required': a.answer === 'non_compliant' ? 'true' : null,
@@ -79,17 +80,17 @@ function orderBlock(item, q, a) {
     const current = editor.open.record.answers[q.code].order || order;
     fill(wrap, 
       h('fieldset', { class: 'choices three' },
-        h('legend', {}, '责令事项'),
+        h('legend', {}, t('责令事项')),
         ORDER_KINDS.map(([kind, label]) => h('label', { class: 'choice' },
           h('input', { type: 'radio', name: `order-${q.code}`, value: kind, checked: (current.kind || '') === kind,
             onchange: () => set({ kind }, draw) }),
-          h('span', {}, label)))),
+          h('span', {}, t(label))))),
       current.kind === 'rectify' ? h('div', { class: 'field' },
-        h('label', { for: `due-${q.code}` }, '改正期限'),
+        h('label', { for: `due-${q.code}` }, t('改正期限')),
         h('input', { id: `due-${q.code}`, type: 'date', min: today(), value: current.due || '',
           oninput: (e) => set({ due: e.target.value }) })) : null,
       current.kind ? h('div', { class: 'field' },
-        h('label', { for: `order-text-${q.code}` }, '责令内容'),
+        h('label', { for: `order-text-${q.code}` }, t('责令内容')),
         h('input', { id: `order-text-${q.code}`, type: 'text', value: current.text || '',
           oninput: (e) => set({ text: e.target.value }) })) : null);
   };
@@ -108,33 +109,44 @@ export function photoBlock(ctx, question) {
     fill(grid, ...editor.open.photos.filter((p) => p.question === question).map((p) => {
       const url = thumbUrl(p);
       return h('figure', { class: 'thumb', 'data-photo': p.uuid },
-        url ? h('img', { src: url, alt: `证据照片 ${p.taken_at}`, width: 120, height: 90, onload: () => URL.revokeObjectURL(url) }) : null,
-        h('figcaption', {}, p.document_copy ? '复印件 · ' : '', p.receipt ? '已上传' : '待上传'));
+        url ? h('img', { src: url, alt: t('证据照片 {0}', p.taken_at), width: 120, height: 90, onload: () => URL.revokeObjectURL(url) }) : null,
+        h('figcaption', {}, p.document_copy ? t('复印件 · ') : '', p.receipt ? t('已上传') : t('待上传')),
+        p.receipt ? null : h('button', {
+          type: 'button', class: 'delete', 'aria-label': t('删除照片 {0}', p.taken_at),
+          onclick: () => removePhoto(p),
+        }, t('删除')));
     }));
+  };
+  /** Only a photo that has not been sent, and only after the inspector confirms. */
+  const removePhoto = async (photo) => {
+    if (!window.confirm(t('删除这张照片？它还没有上传，删除后无法恢复。'))) return;
+    const removed = await editor.removePhoto(photo.uuid);
+    status.textContent = removed ? t('照片已删除') : t('这张照片已上传或正在上传，不能删除。');
+    drawThumbs();
   };
   const picked = async (event) => {
     const files = [...event.target.files];
     event.target.value = '';
     for (const [i, file] of files.entries()) {
-      status.textContent = `正在处理第 ${i + 1}/${files.length} 张照片…`;
+      status.textContent = t('正在处理第 {0}/{1} 张照片…', i + 1, files.length);
       try {
         await editor.addPhoto(file, { question, documentCopy: copy.checked, inspector: ctx.me && ctx.me.display_name });
         drawThumbs();
       } catch (error) {
-        status.textContent = `照片未保存：${error.message}`;
+        status.textContent = t('照片未保存：{0}', error.message);
         return;
       }
     }
-    status.textContent = files.length ? `已保存 ${files.length} 张照片` : '';
+    status.textContent = files.length ? t('已保存 {0} 张照片', files.length) : '';
   };
   const id = question || 'visit';
   box.append(
     h('div', { class: 'photo-buttons' },
-      h('label', { class: 'button primary', for: `camera-${id}` }, '拍照取证'),
+      h('label', { class: 'button primary', for: `camera-${id}` }, t('拍照取证')),
       h('input', { id: `camera-${id}`, class: 'file', type: 'file', accept: 'image/*', capture: 'environment', 'data-kind': 'camera', onchange: picked }),
-      h('label', { class: 'button secondary', for: `gallery-${id}` }, '从相册选择'),
+      h('label', { class: 'button secondary', for: `gallery-${id}` }, t('从相册选择')),
       h('input', { id: `gallery-${id}`, class: 'file', type: 'file', accept: 'image/*', multiple: true, 'data-kind': 'gallery', onchange: picked })),
-    h('label', { class: 'check' }, copy, ' 这是文件复印件的照片'),
+    h('label', { class: 'check' }, copy, t(' 这是文件复印件的照片')),
     status, grid);
   drawThumbs();
   return box;

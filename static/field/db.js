@@ -8,12 +8,14 @@
  *   photos   evidence photos: bytes as ArrayBuffer + type (Safari loses Blobs in IndexedDB),
  *            sha256 of the upload and of the original, metadata and a small thumbnail
  *   meta     small values: the signed-in user, the last visit list
+ *   signatures  (v2, issue 6) signatures drawn on the phone: strokes, SVG and PNG (base64) as
+ *            data, with their SHA-256; by uuid, index `visit` (static/field/sign.js)
  * A new schema version adds an `if (oldVersion < N)` step; steps are never edited.
  */
 import { openDB } from '../vendor/idb/index.js';
 
 export const DB_NAME = 'field-app';
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 let opening = null;
 
@@ -32,6 +34,10 @@ export function db() {
           const photos = database.createObjectStore('photos', { keyPath: 'uuid' });
           photos.createIndex('visit', 'visit');
           database.createObjectStore('meta');
+        }
+        if (oldVersion < 2) {
+          const signatures = database.createObjectStore('signatures', { keyPath: 'uuid' });
+          signatures.createIndex('visit', 'visit');
         }
       },
       blocking() {

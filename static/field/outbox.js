@@ -12,6 +12,8 @@
 import { AuthRequired, Offline, csrfToken, errorMessage, readJson } from './api.js';
 import { db } from './db.js';
 import { localIso } from './ui.js';
+import { signatureDelivered, signatureUpload } from './signdata.js';
+import { t } from './i18n.js';
 
 export const BACKOFF_MS = [5_000, 15_000, 60_000, 180_000, 600_000];
 
@@ -42,6 +44,7 @@ export async function nextEntry(user) {
     .filter((e) => !user || !e.user || e.user === user)
     .sort((a, b) => a.seq - b.seq);
   return waiting.find((e) => e.kind === 'record') ||
+    waiting.find((e) => e.kind === 'signature') ||
     waiting.find((e) => e.kind === 'photo' && !e.original) ||
     waiting.find((e) => e.kind === 'photo') || null;
 }
@@ -54,9 +57,17 @@ async function toRequest(entry) {
       init: { method: 'PUT', body: entry.body, headers: { 'Content-Type': 'application/json' } },
     };
   }
+  if (entry.kind === 'signature') {  // issue 6: the upload body is built from the stored data
+    const signature = await (await db()).get('signatures', entry.key);
+    if (!signature || !signature.strokes) throw new Error('签名数据已不在本机');
+    return {
+      url: `/api/v1/field/signatures/${entry.key}`,
+      init: { method: 'PUT', body: JSON.stringify(signatureUpload(signature)), headers: { 'Content-Type': 'application/json' } },
+    };
+  }
   const photo = await (await db()).get('photos', entry.photo);
   const body = photo && (entry.original ? photo.original : photo.data);
-  if (!body) throw new Error('照片数据已不在本机');
+  if (!body) throw new Error(t('照片数据已不在本机'));
   const headers = {
     'Content-Type': entry.type, 'X-Visit': photo.visit, 'X-Content-SHA256': entry.sha256,
     'X-Original-SHA256': photo.original_sha256, 'X-Taken-At': photo.taken_at,
@@ -128,6 +139,7 @@ export async function send(entry, freshToken = false) {
   if ((status === 200 || status === 201) && json && json.key === entry.key) {
     await update(entry, { status: 'sent', receipt: json, error: null, sent_at: localIso() });
     if (entry.kind === 'photo') await photoDelivered(entry, json);
+    if (entry.kind === 'signature') await signatureDelivered(entry, json);
     return;
   }
   const code = json && json.error && json.error.code;
@@ -143,7 +155,7 @@ export async function send(entry, freshToken = false) {
     await update(entry, { status: 'refused', error: errorMessage(json, status), refused_at: localIso() });
     return;
   }
-  const why = json ? errorMessage(json, status) : `HTTP ${status}：不是服务器的回执`;
+  const why = json ? errorMessage(json, status) : t('HTTP {0}：不是服务器的回执', status);
   await putBack(entry, why, true, true);
   throw new Offline(why);
 }

@@ -108,6 +108,35 @@ export async function storePhoto(photo, user) {
   await tx.done;
 }
 
+/** Delete a photo that has not left the phone: the photo and its queued upload(s), in one
+ *  transaction, under the sync lock (so no sync is sending it meanwhile). Refuses (resolves
+ *  false, nothing changed) when an upload of it was sent, is being sent, or may have reached
+ *  the server (`maybe_sent`): a photo the server may hold is evidence and never goes quietly.
+ *  A refused upload (the server said no) may be deleted. */
+export async function deleteUnsentPhoto(uuid) {
+  const run = async () => {
+    const database = await db();
+    const tx = database.transaction(['photos', 'outbox'], 'readwrite');
+    const photo = await tx.objectStore('photos').get(uuid);
+    if (!photo) {
+      await tx.done;
+      return false;
+    }
+    const keys = [photo.uuid, photo.original_uuid].filter(Boolean);
+    const entries = (await Promise.all(keys.map((key) => tx.objectStore('outbox').index('key').get(key))))
+      .filter(Boolean);
+    const gone = photo.receipt || photo.original_receipt ||
+      entries.some((e) => e.status === 'sent' || e.status === 'sending' || e.maybe_sent);
+    if (!gone) {
+      for (const entry of entries) await tx.objectStore('outbox').delete(entry.seq);
+      await tx.objectStore('photos').delete(uuid);
+    }
+    await tx.done;
+    return !gone;
+  };
+  return navigator.locks && navigator.locks.request ? navigator.locks.request('sync', run) : run();
+}
+
 export function thumbUrl(photo) {
   const bytes = photo.thumb || photo.data;
   return bytes ? URL.createObjectURL(new Blob([bytes], { type: 'image/jpeg' })) : null;

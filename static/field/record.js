@@ -9,6 +9,7 @@
  */
 import { db } from './db.js';
 import { localIso, uuid } from './ui.js';
+import { t } from './i18n.js';
 
 export const ANSWERS = [
   ['compliant', '符合'],
@@ -55,45 +56,69 @@ export function checks(record, photos, categories = [], rules = null) {
   const kinds = new Set(answers.map((a) => a.answer));
   const bad = answers.filter((a) => a.answer === 'non_compliant');
   for (const a of bad) {
-    if (!a.note || !a.note.trim()) block.push({ question: a.question, text: `${a.question}：不符合的须写明发现的问题` });
+    if (!a.note || !a.note.trim()) block.push({ question: a.question, text: t('{0}：不符合的须写明发现的问题', a.question) });
     if (a.order && a.order.kind === 'rectify' && !a.order.due) {
-      block.push({ question: a.question, text: `${a.question}：责令限期改正须填写期限` });
+      block.push({ question: a.question, text: t('{0}：责令限期改正须填写期限', a.question) });
     }
     if (!photos.some((p) => p.question === a.question)) {
-      warn.push({ question: a.question, text: `${a.question}：建议拍摄证据照片` });
+      warn.push({ question: a.question, text: t('{0}：建议拍摄证据照片', a.question) });
     }
-    if (!a.order || !a.order.kind) warn.push({ question: a.question, text: `${a.question}：尚未填写责令事项` });
+    if (!a.order || !a.order.kind) warn.push({ question: a.question, text: t('{0}：尚未填写责令事项', a.question) });
   }
   const category = record.result_category;
   if (category) {
     const label = (categories.find((c) => c.code === category) || { label: category }).label;
     const rule = (rules || FALLBACK_RULES)[category];
     if (!rule) {
-      if (rules) block.push({ question: null, text: '检查结论不在可选范围内' });
+      if (rules) block.push({ question: null, text: t('检查结论不在可选范围内') });
     } else {
       if (rule.forbid.includes('non_compliant') && kinds.has('non_compliant')) {
-        block.push({ question: null, text: `有“不符合”的问题时，结论不能是“${label}”` });
+        block.push({ question: null, text: t('有“不符合”的问题时，结论不能是“{0}”', label) });
       }
       if (rule.forbid.includes('compliant') && kinds.has('compliant')) {
-        block.push({ question: null, text: `有“符合”的检查结果时，结论不能是“${label}”` });
+        block.push({ question: null, text: t('有“符合”的检查结果时，结论不能是“{0}”', label) });
       }
       if (rule.need === 'non_compliant' && !kinds.has('non_compliant')) {
-        block.push({ question: null, text: `结论“${label}”须至少有一项“不符合”` });
+        block.push({ question: null, text: t('结论“{0}”须至少有一项“不符合”', label) });
       }
       if (rule.need === 'order' && !bad.some((a) => a.order && a.order.kind)) {
-        block.push({ question: null, text: `结论“${label}”须至少有一项“不符合”并责令停止或改正` });
+        block.push({ question: null, text: t('结论“{0}”须至少有一项“不符合”并责令停止或改正', label) });
       }
       if (rule.need_photo && !photos.some((p) => !p.is_original)) {
-        block.push({ question: null, text: `结论“${label}”须至少有一张照片作为证据` });
+        block.push({ question: null, text: t('结论“{0}”须至少有一张照片作为证据', label) });
       }
     }
   }
+  for (const more of extraChecks) more(record, photos, block, warn);
   return { block, warn };
+}
+
+/** More checks, `fn(record, photos, block, warn)`: the refusal, a joint visit's part, a
+ *  correction's reason (issue 6: sign.js, refusal.js, leader.js register theirs). */
+export const extraChecks = new Set();
+
+/** Issue 6's parts of the body, only when the draft has them: the refusal, a member's part,
+ *  the correction of a sealed revision, the parts a leader assembled, and (sealed only) the
+ *  signatures and the seal. Photos taken by other members (assembled) are listed by reference. */
+const OPTIONAL = ['refusal', 'part', 'corrects', 'correction_reason', 'assembled_from'];
+function withExtras(record, body) {
+  for (const key of OPTIONAL) {
+    if (record[key] !== undefined && record[key] !== null) body[key] = record[key];
+  }
+  if (record.assembled_photos && record.assembled_photos.length) {
+    const mine = new Set(body.photos.map((p) => p.uuid));
+    body.photos.push(...record.assembled_photos.filter((p) => !mine.has(p.uuid)));
+  }
+  if (record.seal) {
+    body.signatures = record.signatures || [];
+    body.seal = record.seal;
+  }
+  return body;
 }
 
 /** The JSON body of one revision, exactly as docs/field-sync.md describes it. */
 export function revisionBody(record, photos) {
-  return {
+  return withExtras(record, {
     record_id: record.record_id,
     revision: record.revision,
     visit: record.visit,
@@ -110,28 +135,30 @@ export function revisionBody(record, photos) {
     photos: photos.filter((p) => !p.is_original).map((p) => ({
       uuid: p.uuid, sha256: p.sha256, original_sha256: p.original_sha256, question: p.question,
       document_copy: !!p.document_copy, taken_at: p.taken_at, bytes: p.bytes,
+      ...(p.authorisation ? { authorisation: true } : {}),
     })),
-  };
+  });
 }
 
 /** Save the draft, and queue a revision when it passes the checks. Returns {queued, checks}.
  *  One transaction over records + outbox: a crash leaves either both or neither. */
-export async function saveRecord(record, photos, pack, user) {
+export async function saveRecord(record, photos, pack, user, options = {}) {
   const database = await db();
   const result = checks(record, photos, (pack && pack.result_categories) || [],
     (pack && pack.category_rules) || null);
   const tx = database.transaction(['records', 'outbox'], 'readwrite');
   record.saved_at = localIso();
   let queued = false;
-  if (!result.block.length) {
+  if (!result.block.length && options.queue !== false) {
     record.revision += 1;
     const key = uuid();
+    if (record.seal) record.sealed_key = key;  // the sealed revision (sign.js)
     const body = JSON.stringify(revisionBody(record, photos));
     const entry = {
       key, kind: 'record', record_id: record.record_id, visit: record.visit,
       revision: record.revision, body, type: 'application/json', status: 'waiting',
       attempts: 0, next_try: 0, receipt: null, error: null, created_at: record.saved_at,
-      user,
+      user, sealed: !!record.seal,
     };
     // the newest revision of this record (index order is by seq within one record_id;
     // photo entries of the record share the index and are stepped over)

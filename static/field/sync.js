@@ -5,8 +5,9 @@
  * navigator.locks.request('sync') makes one sync run at a time across every tab of the app;
  * a trigger that finds the lock taken just marks "run again" for the holder in this tab.
  */
-import { AuthRequired, Offline } from './api.js';
+import { AuthRequired, Offline, csrfToken } from './api.js';
 import { backoff, nextEntry, resetInterrupted, send } from './outbox.js';
+import { t } from './i18n.js';
 
 const AFTER_SAVE_MS = 1500;
 let timer = null;
@@ -68,13 +69,17 @@ async function runAll(reason) {
 async function runOnce(reason) {
   clearTimeout(timer);
   if (!navigator.onLine) {  // surely offline: wait for the `online` event, try nothing
-    emit('offline', '没有网络');
+    emit('offline', t('没有网络'));
     return;
   }
   emit('sending', reason);
   try {
     await resetInterrupted();
-    for (let entry = await nextEntry(user); entry; entry = await nextEntry(user)) {
+    let entry = await nextEntry(user);
+    // A token kept from earlier in the page's life may be stale (signed out and in again
+    // elsewhere, a new session): ask for a fresh one once per run, before sending anything.
+    if (entry) await csrfToken(true);
+    for (; entry; entry = await nextEntry(user)) {
       await send(entry);
       emit('sending', reason);
     }

@@ -1,6 +1,6 @@
 /* The screens: my visits, one visit, the outbox. The checklist is in checklist.js.
  * Each view is an async function returning an element; app.js puts it in <main>. */
-import { AuthRequired, Offline, getJson } from './api.js';
+import { AuthRequired, Offline, getJson, sendJson } from './api.js';
 import { db, getMeta, setMeta } from './db.js';
 import * as editor from './editor.js';
 import { photoBlock } from './checklist.js';
@@ -8,6 +8,9 @@ import { NOTICE_WAYS, checks } from './record.js';
 import { allEntries } from './outbox.js';
 import { state as syncState } from './sync.js';
 import { bytes, fill, h, localIso, showTime, today } from './ui.js';
+import { isEnglish, setLanguage, t } from './i18n.js';
+import { jointCard, myPartItems, orderedItems } from './leader.js';
+import { signCard } from './sign.js';
 
 const STATUS = { planned: '待分组', assigned: '待检查', in_progress: '检查中', recorded: '已记录', closed: '已结束' };
 const EMPLOYER_LABELS = {
@@ -35,16 +38,16 @@ export async function visitsView(ctx) {
     if (error instanceof AuthRequired) ctx.authRequired();
     const cached = await getMeta('visits');
     list = cached ? cached.list : [];
-    note = cached ? `离线显示：${showTime(cached.at)} 的列表` : '离线，且本机还没有检查列表';
+    note = cached ? t('离线显示：{0} 的列表', showTime(cached.at)) : t('离线，且本机还没有检查列表');
   }
   const database = await db();
   const packs = new Map((await database.getAll('packs')).map((p) => [p.number, p]));
-  root.append(h('h2', { class: 'page-title' }, '我的检查'));
+  root.append(h('h2', { class: 'page-title' }, t('我的检查')));
   if (note) root.append(h('p', { class: 'notice' }, note));
   if (ctx.iosHint()) {
-    root.append(h('p', { class: 'notice warn' }, '在 iPhone 上请点“分享”→“添加到主屏幕”，从主屏幕打开本应用；否则 7 天未使用时 Safari 会清除本机保存的检查数据。'));
+    root.append(h('p', { class: 'notice warn' }, t('在 iPhone 上请点“分享”→“添加到主屏幕”，从主屏幕打开本应用；否则 7 天未使用时 Safari 会清除本机保存的检查数据。')));
   }
-  if (!list.length) root.append(h('p', { class: 'empty' }, '目前没有分配给您的检查。'));
+  if (!list.length) root.append(h('p', { class: 'empty' }, t('目前没有分配给您的检查。')));
   const seen = new Set();
   for (const visit of list) {
     seen.add(visit.number);
@@ -63,34 +66,34 @@ function visitCard(visit, stored, ctx) {
     type: 'button', class: stored ? 'secondary' : 'primary',
     onclick: async () => {
       download.disabled = true;
-      status.textContent = '正在下载…';
+      status.textContent = t('正在下载…');
       try {
         await downloadPack(visit.number, ctx);
         ctx.rerender();
       } catch (error) {
         if (error instanceof AuthRequired) ctx.authRequired();
-        status.textContent = error instanceof Offline ? '没有网络，无法下载' : `下载失败：${error.message}`;
+        status.textContent = error instanceof Offline ? t('没有网络，无法下载') : t('下载失败：{0}', error.message);
         download.disabled = false;
       }
     },
-  }, stored ? '更新离线包' : '下载离线包');
+  }, stored ? t('更新离线包') : t('下载离线包'));
   const stale = stored && visit.pack_etag && stored.etag && stored.etag !== `"${visit.pack_etag}"` && stored.etag !== visit.pack_etag;
   return h('article', { class: 'card visit', 'data-visit': visit.number },
     h('div', { class: 'row' },
       h('strong', { class: 'number' }, visit.number),
-      h('span', { class: 'tag' }, STATUS[visit.status] || visit.status || ''),
-      stored ? h('span', { class: 'tag ok' }, '已下载') : null,
-      visit.announced === false ? h('span', { class: 'tag warn' }, '不预先通知') : null),
+      h('span', { class: 'tag' }, STATUS[visit.status] ? t(STATUS[visit.status]) : visit.status || ''),
+      stored ? h('span', { class: 'tag ok' }, t('已下载')) : null,
+      visit.announced === false ? h('span', { class: 'tag warn' }, t('不预先通知')) : null),
     h('h3', {}, employer.name || ''),
     h('p', { class: 'small' }, employer.address || ''),
-    visit.window ? h('p', { class: 'small' }, `检查期限：${visit.window[0]} 至 ${visit.window[1]}`) : null,
-    h('p', { class: 'small' }, `检查事项：${(visit.items || []).map((i) => i.name).join('、')}`),
-    h('p', { class: 'small' }, `检查组：${(visit.team || []).map((m) => m.name + (m.is_leader ? '（组长）' : '')).join('、')}`),
-    stale ? h('p', { class: 'small warn' }, '服务器上的检查资料有更新，请更新离线包') : null,
+    visit.window ? h('p', { class: 'small' }, t('检查期限：{0} 至 {1}', visit.window[0], visit.window[1])) : null,
+    h('p', { class: 'small' }, t('检查事项：{0}', (visit.items || []).map((i) => i.name).join(t('、')))),
+    h('p', { class: 'small' }, t('检查组：{0}', (visit.team || []).map((m) => m.name + (m.is_leader ? t('（组长）') : '')).join(t('、')))),
+    stale ? h('p', { class: 'small warn' }, t('服务器上的检查资料有更新，请更新离线包')) : null,
     status,
     h('div', { class: 'actions' },
       download,
-      stored ? h('a', { class: 'button primary', href: `#/visit/${visit.number}` }, '开始检查') : null));
+      stored ? h('a', { class: 'button primary', href: `#/visit/${visit.number}` }, t('开始检查')) : null));
 }
 
 export async function downloadPack(number, ctx) {
@@ -106,23 +109,24 @@ export async function downloadPack(number, ctx) {
 export async function visitView(ctx, number) {
   const open = await editor.load(number);
   if (!open.pack) {
-    return card('尚未下载', h('p', {}, `检查 ${number} 还没有下载到本机。`),
-      h('a', { class: 'button primary', href: '#/visits' }, '返回我的检查'));
+    return card(t('尚未下载'), h('p', {}, t('检查 {0} 还没有下载到本机。', number)),
+      h('a', { class: 'button primary', href: '#/visits' }, t('返回我的检查')));
   }
   const { pack, record } = open;
   const visit = pack.visit;
-  ctx.setTitle(`${visit.number} 现场检查`);
+  ctx.setTitle(t('{0} 现场检查', visit.number));
   const root = h('div', { class: 'stack' });
   root.append(
     employerCard(pack),
     previousCard(pack),
-    card('检查组', h('ul', { class: 'plain' }, (pack.team || visit.team || []).map((m) =>
-      h('li', {}, m.name, m.is_leader ? h('span', { class: 'tag' }, '组长') : null, m.is_me ? h('span', { class: 'tag ok' }, '我') : null)))),
+    card(t('检查组'), h('ul', { class: 'plain' }, (pack.team || visit.team || []).map((m) =>
+      h('li', {}, m.name, m.is_leader ? h('span', { class: 'tag' }, t('组长')) : null, m.is_me ? h('span', { class: 'tag ok' }, t('我')) : null)))),
     noticeCard(pack, record),
     arrivalCard(record, ctx),
+    ...[jointCard(pack, record)].filter(Boolean),  // issue 6: the leader's link or my part
     itemsCard(pack, record),
-    card('现场照片（整体）', photoBlock(ctx, null)),
-    resultCard(pack, record),
+    card(t('现场照片（整体）'), photoBlock(ctx, null)),
+    ...(myPartItems(pack) ? [] : [resultCard(pack, record), signCard(pack, record)]),
     saveStatus(),
   );
   return root;
@@ -132,41 +136,46 @@ function employerCard(pack) {
   const employer = pack.employer || pack.visit.employer || {};
   const rows = Object.entries(EMPLOYER_LABELS)
     .filter(([key]) => employer[key] !== null && employer[key] !== undefined && employer[key] !== '')
-    .map(([key, label]) => [label, String(employer[key])]);
-  const flags = Object.entries(EMPLOYER_FLAGS).filter(([key]) => employer[key]).map(([, label]) => label);
-  return card('被检查单位', h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
-    flags.length ? h('p', { class: 'notice warn' }, `注意：${flags.join('、')}`) : null);
+    .map(([key, label]) => [t(label), String(employer[key])]);
+  const flags = Object.entries(EMPLOYER_FLAGS).filter(([key]) => employer[key]).map(([, label]) => t(label));
+  // name and address at a glance; the rest folded, so the checklist is a short scroll away
+  return card(t('被检查单位'),
+    h('p', { class: 'employer-name' }, employer.name || ''),
+    employer.address ? h('p', { class: 'small' }, employer.address) : null,
+    flags.length ? h('p', { class: 'notice warn' }, t('注意：{0}', flags.join(t('、')))) : null,
+    h('details', { class: 'more' }, h('summary', {}, t('单位详细信息')),
+      h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))));
 }
 
 function previousCard(pack) {
   const previous = pack.previous || [];
-  return card('预查比对（以往检查）', previous.length
+  return card(t('预查比对（以往检查）'), previous.length
     ? h('ul', { class: 'plain' }, previous.map((p) => h('li', {},
       h('strong', {}, `${p.date || ''} ${p.number || ''}`), ' ', p.result_label || p.result_category || '',
       p.summary ? h('p', { class: 'small' }, p.summary) : null)))
-    : h('p', { class: 'small' }, '该单位没有以往检查记录。'));
+    : h('p', { class: 'small' }, t('该单位没有以往检查记录。')));
 }
 
 function noticeCard(pack, record) {
   if (pack.visit.announced === false) {
-    return card('事先通知', h('p', {}, '本次检查不预先通知被检查单位。'));
+    return card(t('事先通知'), h('p', {}, t('本次检查不预先通知被检查单位。')));
   }
   const notice = record.notice || { date: '', way: '' };
   const set = (changes) => editor.change((r) => {
     r.notice = { ...(r.notice || { date: '', way: '' }), ...changes };
   });
-  return card('事先通知',
+  return card(t('事先通知'),
     h('div', { class: 'field' },
-      h('label', { for: 'notice-date' }, '通知日期'),
+      h('label', { for: 'notice-date' }, t('通知日期')),
       h('input', { id: 'notice-date', type: 'date', value: notice.date || '', max: today(),
         oninput: (e) => set({ date: e.target.value }) })),
     h('fieldset', { class: 'choices three' },
-      h('legend', {}, '通知方式'),
+      h('legend', {}, t('通知方式')),
       NOTICE_WAYS.map(([code, label]) => h('label', { class: 'choice' },
         h('input', { type: 'radio', name: 'notice-way', value: code, checked: notice.way === code,
           onchange: () => set({ way: code }) }),
-        h('span', {}, label)))),
-    pack.notice_text ? h('details', {}, h('summary', {}, '通知内容'), h('p', { class: 'pre' }, pack.notice_text)) : null);
+        h('span', {}, t(label))))),
+    pack.notice_text ? h('details', {}, h('summary', {}, t('通知内容')), h('p', { class: 'pre' }, pack.notice_text)) : null);
 }
 
 function arrivalCard(record, ctx) {
@@ -175,35 +184,35 @@ function arrivalCard(record, ctx) {
     type: 'button', class: 'secondary',
     onclick: async () => {
       button.disabled = true;
-      out.textContent = '正在记录…';
+      out.textContent = t('正在记录…');
       const at = localIso();
       const location = await ctx.locate();
       await editor.change((r) => { r.arrival = { at, location }; });
       out.textContent = arrivalText(record.arrival);
       button.disabled = false;
-      button.textContent = '重新记录到达';
+      button.textContent = t('重新记录到达');
     },
-  }, record.arrival ? '重新记录到达' : '记录到达时间和位置');
-  return card('到达现场', out, h('div', { class: 'actions' }, button));
+  }, record.arrival ? t('重新记录到达') : t('记录到达时间和位置'));
+  return card(t('到达现场'), out, h('div', { class: 'actions' }, button));
 }
 
 function arrivalText(arrival) {
-  if (!arrival) return '尚未记录。';
+  if (!arrival) return t('尚未记录。');
   const where = arrival.location
-    ? `位置 ${arrival.location.lat.toFixed(5)}, ${arrival.location.lon.toFixed(5)}（±${Math.round(arrival.location.accuracy || 0)} 米）`
-    : '未取得位置';
-  return `到达时间 ${showTime(arrival.at, true)}；${where}`;
+    ? t('位置 {0}, {1}（±{2} 米）', arrival.location.lat.toFixed(5), arrival.location.lon.toFixed(5), Math.round(arrival.location.accuracy || 0))
+    : t('未取得位置');
+  return t('到达时间 {0}；{1}', showTime(arrival.at, true), where);
 }
 
 function itemsCard(pack, record) {
-  return card('检查事项', h('ul', { class: 'items' }, (pack.items || []).map((item) => {
+  return card(t('检查事项'), h('ul', { class: 'items' }, orderedItems(pack).map((item) => {
     const questions = item.questions || [];
     const answered = questions.filter((q) => record.answers[q.code] && record.answers[q.code].answer).length;
     const bad = questions.filter((q) => record.answers[q.code] && record.answers[q.code].answer === 'non_compliant').length;
-    return h('li', {}, h('a', { class: 'item-link', href: `#/visit/${pack.visit.number}/item/${encodeURIComponent(item.code)}` },
-      h('span', {}, h('strong', {}, item.code), ' ', item.name),
+    return h('li', { class: item.mine ? null : 'not-mine' }, h('a', { class: 'item-link', href: `#/visit/${pack.visit.number}/item/${encodeURIComponent(item.code)}` },
+      h('span', {}, h('strong', {}, item.code), ' ', item.name, item.mine ? null : h('span', { class: 'tag' }, t('其他组员负责'))),
       h('span', { class: 'progress' }, `${answered}/${questions.length}`,
-        bad ? h('span', { class: 'tag bad' }, `不符合 ${bad}`) : null)));
+        bad ? h('span', { class: 'tag bad' }, t('不符合 {0}', bad)) : null)));
   })));
 }
 
@@ -214,15 +223,15 @@ function resultCard(pack, record) {
     fill(box, 
       ...block.map((p) => h('p', { class: 'problem' }, p.text)),
       ...warn.map((p) => h('p', { class: 'hint' }, p.text)),
-      !block.length && !warn.length ? h('p', { class: 'small ok' }, '检查项目与结论一致。') : '');
+      !block.length && !warn.length ? h('p', { class: 'small ok' }, t('检查项目与结论一致。')) : '');
   };
   draw();
   editor.onSaved(draw);
-  return card('检查结论',
+  return card(t('检查结论'),
     h('div', { class: 'field' },
-      h('label', { for: 'result' }, '检查结果类别'),
+      h('label', { for: 'result' }, t('检查结果类别')),
       h('select', { id: 'result', onchange: (e) => editor.change((r) => { r.result_category = e.target.value || null; }) },
-        h('option', { value: '' }, '（尚未确定）'),
+        h('option', { value: '' }, t('（尚未确定）')),
         (pack.result_categories || []).map((c) => h('option', { value: c.code, selected: record.result_category === c.code }, c.label)))),
     box);
 }
@@ -233,12 +242,12 @@ export function saveStatus() {
   const draw = (result) => {
     const r = editor.open.record;
     if (!r || !r.saved_at) {
-      line.textContent = '尚未填写。每次修改都会立即保存在本机。';
+      line.textContent = t('尚未填写。每次修改都会立即保存在本机。');
       return;
     }
     const waiting = result && !result.queued;
-    line.textContent = `已保存在本机 ${showTime(r.saved_at, true)} · 第 ${r.revision} 版` +
-      (waiting || (r.problems && r.problems.length) ? ' · 有问题待处理，处理后才会上传' : '');
+    line.textContent = t('已保存在本机 {0} · 第 {1} 版', showTime(r.saved_at, true), r.revision) +
+      (waiting || (r.problems && r.problems.length) ? t(' · 有问题待处理，处理后才会上传') : '');
   };
   draw(editor.open.last);
   editor.onSaved(draw);
@@ -253,50 +262,81 @@ export async function outboxView(ctx) {
   const entries = (await allEntries()).sort((a, b) => b.seq - a.seq);
   const count = (s) => entries.filter((e) => e.status === s).length;
   const root = h('div', { class: 'stack' });
-  root.append(h('h2', { class: 'page-title' }, '上传记录'));
+  root.append(h('h2', { class: 'page-title' }, t('上传记录')));
   root.append(h('p', { class: 'summary' },
-    `等待 ${count('waiting')} · 正在上传 ${count('sending')} · 已上传 ${count('sent')} · 被拒绝 ${count('refused')}`));
+    t('等待 {0} · 正在上传 {1} · 已上传 {2} · 被拒绝 {3}', count('waiting'), count('sending'), count('sent'), count('refused'))));
   if (syncState.phase === 'auth') {
-    root.append(h('p', { class: 'notice warn' }, '登录已过期。本机数据都还在，请重新登录后继续上传。'));
+    root.append(h('p', { class: 'notice warn' }, t('登录已过期。本机数据都还在，请重新登录后继续上传。')));
   } else if (syncState.phase === 'offline' || syncState.phase === 'error') {
-    root.append(h('p', { class: 'notice' }, `暂时无法上传（${syncState.message}），稍后自动重试。`));
+    root.append(h('p', { class: 'notice' }, t('暂时无法上传（{0}），稍后自动重试。', syncState.message)));
   }
   root.append(h('ul', { class: 'outbox' }, entries.map(entryRow)));
-  if (!entries.length) root.append(h('p', { class: 'empty' }, '还没有需要上传的内容。'));
+  if (!entries.length) root.append(h('p', { class: 'empty' }, t('还没有需要上传的内容。')));
   root.append(await storageCard(ctx));
+  root.append(languageCard(ctx));
   return root;
+}
+
+/** 中文 / English: the account's language (PATCH /api/v1/me), so the office pages follow too.
+ *  Online only; the choice is remembered with the user for offline use. */
+function languageCard(ctx) {
+  const status = h('p', { class: 'small', role: 'status' });
+  const current = isEnglish() ? 'en' : 'zh_CN';
+  const choose = async (code) => {
+    if (code === current) return;
+    if (!navigator.onLine) {
+      status.textContent = t('切换语言需要联网。');
+      return;
+    }
+    try {
+      const me = await sendJson('PATCH', '/api/v1/me', { locale: code });
+      await setMeta('me', me);
+      ctx.me = me;
+      setLanguage(me.language || code);
+      ctx.rerender();
+    } catch (error) {
+      if (error instanceof AuthRequired) ctx.authRequired();
+      status.textContent = error instanceof Offline ? t('切换语言需要联网。') : t('切换语言失败：{0}', error.message);
+    }
+  };
+  return card(t('语言'), h('div', { class: 'actions' }, [['zh_CN', '中文', 'zh-CN'], ['en', 'English', 'en']].map(
+    ([code, label, lang]) => h('button', {
+      type: 'button', lang, class: code === current ? 'primary' : 'secondary',
+      'aria-pressed': code === current ? 'true' : 'false', 'data-lang': code, onclick: () => choose(code),
+    }, label))), status);
 }
 
 function entryRow(entry) {
   const what = entry.kind === 'record'
-    ? `检查记录 ${entry.visit} · 第 ${entry.revision} 版`
-    : `${entry.original ? '原始照片' : '照片'} ${entry.visit}${entry.question ? '' : ''} · ${bytes(entry.bytes)}`;
+    ? t('检查记录 {0} · 第 {1} 版', entry.visit, entry.revision) + (entry.sealed ? t('（已封存）') : '')
+    : entry.kind === 'signature' ? t('签名 {0} · {1}', entry.visit, (entry.signer && entry.signer.name) || '')
+    : t(entry.original ? t('原始照片 {0} · {1}') : t('照片 {0} · {1}'), entry.visit, bytes(entry.bytes));
   let detail = '';
-  if (entry.status === 'sent') detail = `服务器回执 ${showTime(entry.receipt && entry.receipt.received_at, true)}`;
-  else if (entry.status === 'refused') detail = `原因：${entry.error || ''}`;
-  else if (entry.attempts) detail = `已尝试 ${entry.attempts} 次${entry.error ? `（${entry.error}）` : ''}`;
+  if (entry.status === 'sent') detail = t('服务器回执 {0}', showTime(entry.receipt && entry.receipt.received_at, true));
+  else if (entry.status === 'refused') detail = t('原因：{0}', entry.error || '');
+  else if (entry.attempts) detail = t('已尝试 {0} 次', entry.attempts) + (entry.error ? t('（{0}）', entry.error) : '');
   return h('li', { class: `entry ${entry.status}`, 'data-key': entry.key, 'data-status': entry.status },
-    h('div', { class: 'row' }, h('span', {}, what), h('span', { class: `tag ${entry.status}` }, ENTRY_STATUS[entry.status] || entry.status)),
+    h('div', { class: 'row' }, h('span', {}, what), h('span', { class: `tag ${entry.status}` }, ENTRY_STATUS[entry.status] ? t(ENTRY_STATUS[entry.status]) : entry.status)),
     detail ? h('p', { class: 'small' }, detail) : null);
 }
 
 async function storageCard(ctx) {
-  const box = card('本机存储');
+  const box = card(t('本机存储'));
   if (!navigator.storage || !navigator.storage.estimate) {
-    box.append(h('p', { class: 'small' }, '此浏览器无法显示存储用量。'));
+    box.append(h('p', { class: 'small' }, t('此浏览器无法显示存储用量。')));
     return box;
   }
   const { usage = 0, quota = 0 } = await navigator.storage.estimate();
   const persisted = navigator.storage.persisted ? await navigator.storage.persisted() : false;
-  box.append(h('p', {}, `已用 ${bytes(usage)}，可用约 ${bytes(Math.max(0, quota - usage))}`));
+  box.append(h('p', {}, t('已用 {0}，可用约 {1}', bytes(usage), bytes(Math.max(0, quota - usage)))));
   if (ctx.storageLow(usage, quota)) {
-    box.append(h('p', { class: 'notice warn' }, '本机存储空间不足：请尽快联网上传，并清理手机空间。'));
+    box.append(h('p', { class: 'notice warn' }, t('本机存储空间不足：请尽快联网上传，并清理手机空间。')));
   }
-  box.append(h('p', { class: 'small' }, persisted ? '已获准持久保存：浏览器不会自动清除本应用的数据。' : '尚未获准持久保存，存储紧张时浏览器可能清除数据。'));
+  box.append(h('p', { class: 'small' }, persisted ? t('已获准持久保存：浏览器不会自动清除本应用的数据。') : t('尚未获准持久保存，存储紧张时浏览器可能清除数据。')));
   if (!persisted && navigator.storage.persist) {
-    box.append(h('button', { type: 'button', class: 'secondary', onclick: async () => { await ctx.requestPersist(); ctx.rerender(); } }, '申请持久保存'));
+    box.append(h('button', { type: 'button', class: 'secondary', onclick: async () => { await ctx.requestPersist(); ctx.rerender(); } }, t('申请持久保存')));
   }
-  if (ctx.iosHint()) box.append(h('p', { class: 'notice warn' }, '请将本应用添加到主屏幕，否则 Safari 会在 7 天未使用后清除本机数据。'));
+  if (ctx.iosHint()) box.append(h('p', { class: 'notice warn' }, t('请将本应用添加到主屏幕，否则 Safari 会在 7 天未使用后清除本机数据。')));
   return box;
 }
 

@@ -42,6 +42,9 @@ STARTUP_TIMEOUT = 30.0
 SHOTS = Path("/tmp/shots")
 
 _server_log: Path | None = None
+#: The live server's environment (its database), for tests that must prepare data
+#: the demo bureau lacks (``server_python``).
+_server_env: dict[str, str] | None = None
 
 
 def pytest_configure(config):
@@ -78,7 +81,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _server_env(tmp: Path) -> dict[str, str]:
+def _make_env(tmp: Path) -> dict[str, str]:
     """The inherited environment minus anything that would point the server elsewhere."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("INSPECTION_") and k not in ("DATABASE_URL", "REDIS_URL",
@@ -138,9 +141,10 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory, request):
     """The base URL of the app under gunicorn (2 workers) on a free port, demo bureau seeded."""
-    global _server_log
+    global _server_log, _server_env
     tmp = tmp_path_factory.mktemp("live_server")
-    env = _server_env(tmp)
+    env = _make_env(tmp)
+    _server_env = env
     _compile_catalogues()
     _flask(env, "init-db")
     _flask(env, "seed-demo")
@@ -170,6 +174,21 @@ def live_server(tmp_path_factory, request):
         if exited_early:  # a failed test shows the log in its own report (makereport above)
             sys.stderr.write(f"\n--- gunicorn log ({log}) ---\n{_log_tail(log, 200)}\n")
         _server_log = None
+
+
+@pytest.fixture
+def server_python(live_server):
+    """server_python(code, *argv) -> stdout: run Python in the live server's environment (same
+    database and file store; ``from app import app`` gives its app), e.g. to link a demo
+    inspector to a new account."""
+    def run(code: str, *args: str) -> str:
+        result = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=_server_env,
+                                capture_output=True, text=True, timeout=120)
+        if result.returncode:
+            pytest.fail(f"server_python failed ({result.returncode}):\n{result.stdout}\n"
+                        f"{result.stderr}", pytrace=False)
+        return result.stdout
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -57,3 +57,17 @@ def test_api_messages_follow_the_language(client):
     assert client.get("/api/v1/me").get_json()["error"]["message"] == "请先登录。"
     client.http.set_cookie("lang", "en")
     assert client.get("/api/v1/me").get_json()["error"]["message"] == "Please sign in."
+
+
+def test_me_says_which_language_is_in_force(app, make_user):
+    """The field app reads `language` from /api/v1/me (its shell is cached, so it cannot rely
+    on the page it was first served with): the cookie, then the account's own choice."""
+    make_user("bob", "inspector")
+    c = Client(app)
+    c.login("bob")
+    me = c.get("/api/v1/me").get_json()
+    assert me["locale"] is None and me["language"] == "zh_CN"
+    c.http.set_cookie("lang", "en")
+    assert c.get("/api/v1/me").get_json()["language"] == "en"
+    assert c.api("PATCH", "/api/v1/me", json={"locale": "zh_CN"}).get_json()["language"] == "zh_CN"
+    assert c.get("/api/v1/me").get_json()["language"] == "zh_CN"  # the account beats the cookie

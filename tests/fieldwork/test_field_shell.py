@@ -79,3 +79,55 @@ def test_shell_is_for_inspectors_and_has_no_inline_code(login_as):
     assert "<script>" not in html and " style=" not in html and "<style" not in html
     assert "csrf" not in html.lower()  # the cached shell holds nothing of the session
     assert r.headers["Cache-Control"] == "no-store"
+
+
+def test_the_release_setting_changes_the_worker(app, client, monkeypatch):
+    """INSPECTION_FIELD_APP_RELEASE forces a new worker (and the phones' "update") without a
+    change to any shell file; the browser test of the update offer relies on it."""
+    import dataclasses
+
+    before = _precache(client.get("/service-worker.js").get_data(as_text=True))
+    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(
+        app.config["SETTINGS"], FIELD_APP_RELEASE="2026.2"))
+    after = _precache(client.get("/service-worker.js").get_data(as_text=True))
+    assert after["version"] != before["version"]
+    assert after["cache"] == "field-shell-" + after["version"]
+    assert after["urls"] == before["urls"]
+
+
+def test_shell_is_served_in_the_language_in_force(login_as):
+    """Chinese by default; English when chosen. Only the language: nothing of the user."""
+    client = login_as("inspector")
+    html = client.get("/field/").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in html and 'data-t="我的检查"' in html
+    client.http.set_cookie("lang", "en")
+    english = client.get("/field/").get_data(as_text=True)
+    assert '<html lang="en">' in english
+    assert "csrf" not in english.lower()
+    assert '/static/field/i18n.js' in english  # precached and preloaded with the rest
+
+
+def test_shell_text_files_are_sent_gzipped(client):
+    import gzip
+
+    plain = client.get("/static/field/app.js")
+    assert plain.headers.get("Content-Encoding") is None
+    source = (ROOT / "static" / "field" / "app.js").read_bytes()
+    assert plain.get_data() == source
+    packed = client.get("/static/field/app.js", headers={"Accept-Encoding": "gzip, br"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert gzip.decompress(packed.get_data()) == source
+    assert len(packed.get_data()) < len(source) / 2
+    etag = packed.headers["ETag"]
+    assert etag.startswith("W/")
+    again = client.get("/static/field/app.js", headers={"Accept-Encoding": "gzip",
+                                                        "If-None-Match": etag})
+    assert again.status_code == 304  # the worker's revalidation downloads nothing
+    worker = client.get("/service-worker.js", headers={"Accept-Encoding": "gzip"})
+    assert worker.headers["Content-Encoding"] == "gzip"
+    assert b"const SHELL" in gzip.decompress(worker.get_data())
+    icon = client.get("/static/icons/icon-192.png", headers={"Accept-Encoding": "gzip"})
+    assert icon.headers.get("Content-Encoding") is None  # PNG: compressed already
+    office = client.get("/static/css/app.css", headers={"Accept-Encoding": "gzip"})
+    assert office.headers.get("Content-Encoding") is None  # not the field app's shell

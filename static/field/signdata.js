@@ -1,0 +1,172 @@
+/* Signatures as data (issue 6): measuring, hashing, storing and queueing them. No DOM here:
+ * the signing pad is sign.js. The contract is docs/field-sync.md and the server's
+ * inspection/fieldwork/signing.py (PUT /api/v1/field/signatures/<uuid>).
+ *
+ * A signature is kept in IndexedDB (`signatures`) as data, never as a Blob: the stroke points
+ * with their timing (signature_pad's toData()), the SVG text, the PNG as base64, and the
+ * SHA-256 of each (strokes: of their canonical JSON, seal.js; SVG: of its UTF-8 text; PNG: of
+ * its bytes). It is queued in the outbox only when the record is sealed; the strokes and the
+ * SVG leave the phone only after the server's receipt (the PNG stays for the record view).
+ */
+import { db } from './db.js';
+import { canonicalize, sha256Hex } from './seal.js';
+import { localIso } from './ui.js';
+
+/* The server's thresholds (signing.py: MIN_POINTS, MIN_LENGTH, MIN_BOX_LONG, MIN_BOX_SHORT,
+ * MIN_INK_PIXELS), in CSS pixels of the signing canvas and device pixels of the PNG. */
+export const MIN_POINTS = 10;
+export const MIN_LENGTH = 100;
+export const MIN_BOX_LONG = 40;
+export const MIN_BOX_SHORT = 10;
+export const MIN_INK_PIXELS = 100;
+
+/** {points, length, width, height} of signature_pad strokes, as the server measures them. */
+export function measure(strokes) {
+  let points = 0;
+  let length = 0;
+  const xs = [];
+  const ys = [];
+  for (const stroke of strokes || []) {
+    let previous = null;
+    for (const p of stroke.points || []) {
+      points += 1;
+      xs.push(p.x);
+      ys.push(p.y);
+      if (previous) length += Math.hypot(p.x - previous.x, p.y - previous.y);
+      previous = p;
+    }
+  }
+  if (!xs.length) return { points: 0, length: 0, width: 0, height: 0 };
+  return { points, length, width: Math.max(...xs) - Math.min(...xs), height: Math.max(...ys) - Math.min(...ys) };
+}
+
+/** Why these strokes are no signature (null: they are one). */
+export function tooSmall(strokes, inkPixels = Infinity) {
+  const m = measure(strokes);
+  if (!m.points) return 'empty';
+  if (m.points < MIN_POINTS || m.length < MIN_LENGTH || Math.max(m.width, m.height) < MIN_BOX_LONG ||
+      Math.min(m.width, m.height) < MIN_BOX_SHORT || inkPixels < MIN_INK_PIXELS) return 'small';
+  return null;
+}
+
+/** Ink pixels of a canvas as the server counts them in the PNG: opaque (alpha >= 128) and
+ *  darker than light grey (luminance < 200). */
+export function inkPixels(canvas) {
+  const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+  let ink = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i + 3] >= 128 && 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2] < 200) ink += 1;
+  }
+  return ink;
+}
+
+function base64Bytes(b64) {
+  const raw = atob(b64);
+  const bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i += 1) bytes[i] = raw.charCodeAt(i);
+  return bytes;
+}
+
+/** Only the fields the server knows of each point; numbers as they are. */
+function cleanStrokes(strokes) {
+  return strokes.map((s) => ({
+    ...s, points: s.points.map((p) => ({ x: p.x, y: p.y, time: p.time, pressure: p.pressure ?? null })),
+  }));
+}
+
+/** The stored signature: `{strokes, svg, pngDataUrl, width, height}` from the pad, the signer
+ *  (`{kind: 'inspector', user_id, name}`, `{kind: 'representative', name, role}` or
+ *  `{kind: 'witness', name}`) and the content hash it signs. */
+export async function makeSignature({ uuid, visit, record_id, signer, signs, strokes, svg, pngDataUrl, width, height, display }) {
+  const png = pngDataUrl.replace(/^data:image\/png;base64,/, '');
+  const clean = cleanStrokes(strokes);
+  return {
+    uuid, visit, record_id, signer, signs, signed_at: localIso(), strokes: clean,
+    strokes_sha256: await sha256Hex(canonicalize(clean)), svg, svg_sha256: await sha256Hex(svg),
+    png, png_sha256: await sha256Hex(base64Bytes(png)), width, height, status: 'draft',
+    display: display || null,  // the ink cropped, for the screen and printing (not uploaded)
+  };
+}
+
+/** The entry a sealed record lists for this signature (SignatureRefSchema). The signer as
+ *  the server knows it: an inspector by user id, others by name (and role). */
+export function signatureRef(s) {
+  const signer = s.signer.kind === 'inspector'
+    ? { kind: 'inspector', user_id: s.signer.user_id }
+    : s.signer.kind === 'representative'
+      ? { kind: 'representative', name: s.signer.name, role: s.signer.role }
+      : { kind: 'witness', name: s.signer.name };
+  return {
+    uuid: s.uuid, signer, signs: s.signs, signed_at: s.signed_at,
+    strokes_sha256: s.strokes_sha256, svg_sha256: s.svg_sha256, png_sha256: s.png_sha256,
+  };
+}
+
+/** The upload body (SignatureUploadSchema). */
+export function signatureUpload(s) {
+  const ref = signatureRef(s);
+  return {
+    visit: s.visit, signer: ref.signer, signs: s.signs, signed_at: s.signed_at,
+    strokes: s.strokes, strokes_sha256: s.strokes_sha256, svg: s.svg, svg_sha256: s.svg_sha256,
+    png: s.png, png_sha256: s.png_sha256,
+  };
+}
+
+export async function storeSignature(signature) {
+  await (await db()).put('signatures', signature);
+}
+
+export async function getSignature(uuid) {
+  return (await db()).get('signatures', uuid);
+}
+
+export async function signaturesOf(visit) {
+  return (await db()).getAllFromIndex('signatures', 'visit', visit);
+}
+
+/** Queue the uploads of these signatures (at sealing), in one transaction. */
+export async function queueSignatures(uuids, user) {
+  const database = await db();
+  const tx = database.transaction(['signatures', 'outbox'], 'readwrite');
+  for (const uuid of uuids) {
+    const s = await tx.objectStore('signatures').get(uuid);
+    if (!s || s.status !== 'draft') continue;
+    s.status = 'queued';
+    await tx.objectStore('signatures').put(s);
+    await tx.objectStore('outbox').add({
+      key: s.uuid, kind: 'signature', record_id: s.record_id, visit: s.visit, signer: s.signer,
+      status: 'waiting', attempts: 0, next_try: 0, receipt: null, error: null, created_at: localIso(), user,
+    });
+  }
+  await tx.done;
+}
+
+/** Voided signatures: those never sent leave the phone and the outbox; one that may have
+ *  reached the server stays queued (the server keeps it, unlisted). */
+export async function discardSignatures(uuids) {
+  const database = await db();
+  const tx = database.transaction(['signatures', 'outbox'], 'readwrite');
+  for (const uuid of uuids) {
+    const entry = await tx.objectStore('outbox').index('key').get(uuid);
+    if (entry && !(entry.status === 'waiting' && !entry.maybe_sent)) continue;
+    if (entry) await tx.objectStore('outbox').delete(entry.seq);
+    await tx.objectStore('signatures').delete(uuid);
+  }
+  await tx.done;
+}
+
+/** After the server's receipt: the strokes and the SVG leave the phone; the PNG and the
+ *  receipt stay. */
+export async function signatureDelivered(entry, receipt) {
+  const database = await db();
+  const tx = database.transaction('signatures', 'readwrite');
+  const s = await tx.store.get(entry.key);
+  if (s) {
+    s.strokes = null;
+    s.svg = null;
+    s.status = 'sent';
+    s.receipt = receipt;
+    await tx.store.put(s);
+  }
+  await tx.done;
+}
