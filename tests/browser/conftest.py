@@ -194,10 +194,9 @@ def server_python(live_server):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is missing: `make browsers` installs Debian's chromium"
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        # A missing browser is a failure, never a skip: `make test` installs it first.
+        pytest.fail(f"{CHROMIUM} is missing: `make browsers` installs Debian's chromium",
+                    pytrace=False)
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
