@@ -37,8 +37,8 @@ USERS = [
     ("leader", "陈志强", "LSJC", [Role.INSPECTOR]),
     ("supervisor", "赵敏", "FZ", [Role.SUPERVISOR]),
 ]
-#: The account made after the team draw for inspector1's team-mate on their first visit, so
-#: that two demo accounts can sign one record (a record needs two inspectors' signatures).
+#: The account made after the team draw for a team-mate of inspector1 (:func:`seed_partner`),
+#: so that two demo accounts can sign one record (a record needs two inspectors' signatures).
 PARTNER = "inspector3"
 
 
@@ -68,17 +68,22 @@ def seed_draws(tasks) -> None:
 
 
 def seed_partner() -> None:
-    """Give inspector1's team-mate on their first visit the account :data:`PARTNER`."""
+    """Make the account :data:`PARTNER` for a team-mate of inspector1 who has none, the
+    first found in the order of inspector1's visits (else for any drawable inspector of their
+    department), so that two demo accounts can sign one record."""
     me = ops.find_user("inspector1")
-    for assignment in team_ops.my_visits(me):
-        for member in team_ops.members_of(assignment.visit):
-            inspector = db.session.get(Inspector, member.inspector_id)
-            if inspector.user_id is None:
-                user = ops.create_user(PARTNER, inspector.name, inspector.department,
-                                       [Role.INSPECTOR], DEMO_PASSWORD)
-                inspector.user_id = user.id
-                db.session.commit()
-                return
+    candidates = [db.session.get(Inspector, member.inspector_id)
+                  for assignment in team_ops.my_visits(me)
+                  for member in team_ops.members_of(assignment.visit)]
+    candidates += db.session.scalars(select(Inspector).where(
+        Inspector.department_id == me.department_id).order_by(Inspector.id)).all()
+    inspector = next((i for i in candidates if i.user_id is None), None)
+    if inspector is None:
+        return
+    user = ops.create_user(PARTNER, inspector.name, inspector.department, [Role.INSPECTOR],
+                           DEMO_PASSWORD)
+    inspector.user_id = user.id
+    db.session.commit()
 
 
 @click.command("seed-demo")
