@@ -57,6 +57,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if here in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.browser)
+            # End to end on a 2-core CI box, a browser test fails now and then for timing
+            # (seen: 1 in ~30 per run). One rerun, reported as RERUN in the summary so that a
+            # flake stays visible; a test that fails twice fails the run.
+            item.add_marker(pytest.mark.flaky(reruns=1))
 
 
 @pytest.hookimpl(hookwrapper=True)
