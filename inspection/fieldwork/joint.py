@@ -218,11 +218,6 @@ def _part_revisions(visit: Visit, user_id: int) -> list[RecordRevision]:
                   key=lambda r: r.revision, reverse=True)
 
 
-def _questions_by_item(visit: Visit) -> dict[str, list[str]]:
-    from .operations import _versions as versions
-    return {code: [q.code for q in v.questions] for v, code in versions(visit)}
-
-
 def parts(user: User, number: str) -> dict[str, Any]:
     """For the leader: each member's work as it has arrived, whole or not at all.
 
@@ -231,11 +226,11 @@ def parts(user: User, number: str) -> dict[str, Any]:
     lists), whether a newer revision is still waiting for photos, and how far they are
     (questions answered of their items, finished or not). ``ready`` is true when every member
     with items has a complete, finished part."""
-    from .operations import missing_photos, my_visit, stamp
+    from .operations import _questions, missing_photos, my_visit, stamp
 
     visit = my_visit(user, number)
     leader = require_leader(user, visit)
-    questions = _questions_by_item(visit)
+    questions = _questions(visit)
     split = split_of(visit)
     members = _members(visit)
     people = team_ops.inspectors_by_id(m.inspector_id for m in members)

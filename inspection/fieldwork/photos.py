@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import math
 import re
 import warnings
@@ -55,6 +56,7 @@ THUMB_GAP = 2.0
 #: Tags left out of the kept EXIF: binary blobs of no use as evidence.
 SKIP_TAGS = {0x927C, 0x02BC, 0x83BB, 0x8773, 0xA302}  # MakerNote, XMP, IPTC, ICC, CFAPattern
 HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+log = logging.getLogger(__name__)
 
 
 class TooLarge(DomainError):
@@ -184,6 +186,7 @@ def exif_json(exif: Image.Exif) -> dict[str, Any]:
         try:
             sub = exif.get_ifd(ifd)
         except Exception:  # a malformed sub-IFD is left out, never a reason to refuse
+            log.warning("photo EXIF: sub-IFD %s unreadable, left out", key, exc_info=True)
             sub = {}
         if sub:
             out[key] = _tags(sub.items(), names)
@@ -227,7 +230,8 @@ def process(data: bytes, expected_sha256: str | None, max_bytes: int) -> Process
         exif = img.getexif()
         orientation = int(exif.get(ExifTags.Base.Orientation, 1) or 1)
         kept = exif_json(exif)
-    except Exception:
+    except Exception:  # malformed EXIF: the photo is kept, upright as stored, without it
+        log.warning("photo EXIF unreadable, kept without it", exc_info=True)
         exif, orientation, kept = None, 1, {}
     if orientation in (5, 6, 7, 8):
         width, height = height, width
