@@ -31,40 +31,55 @@ export async function itemView(ctx, number, code) {
       next ? h('a', { class: 'button primary', href: `#/visit/${number}/item/${encodeURIComponent(next.code)}` }, t('下一事项')) : null));
 }
 
+/** One question. Its answer buttons and its note field are made once and stay in place while
+ *  the inspector works (a redraw that replaced them would drop the focus and the characters
+ *  typed meanwhile); only what depends on the answer (the note's label, the order, the photo
+ *  block) follows it. */
 function questionBlock(ctx, item, q) {
-  const box = h('fieldset', { class: 'question card', 'data-question': q.code });
+  const current = () => editor.open.record.answers[q.code] || { answer: null, note: '', order: null };
+  const noteLabel = h('label', { for: `note-${q.code}` });
+  const note = h('textarea', {
+    id: `note-${q.code}`, value: current().note || '',
+    oninput: (e) => editor.change((r) => { answerOf(r, item.code, q.code).note = e.target.value; }),
+  });
+  const orderSlot = h('div', { class: 'order-slot' });
+  const photoSlot = h('div', { class: 'photo-slot' });
+  let shownAs = undefined;
   const draw = () => {
-    const a = editor.open.record.answers[q.code] || { answer: null, note: '', order: null };
-    const name = `answer-${q.code}`;
-    fill(box, 
-      h('legend', {}, h('span', { class: 'qcode' }, q.code), ' ', q.text),
-      q.evidence_hint ? h('p', { class: 'small' }, t('取证提示：{0}', q.evidence_hint)) : null,
-      q.legal_basis ? h('p', { class: 'small muted' }, q.legal_basis) : null,
-      h('div', { class: 'choices four', role: 'radiogroup', 'aria-label': t('检查结果') },
-        ANSWERS.map(([value, label]) => h('label', { class: `choice ${value}` },
-          h('input', {
-            type: 'radio', name, value, checked: a.answer === value,
-            onchange: async () => {
-              await editor.change((r) => {
-                const answer = answerOf(r, item.code, q.code);
-                answer.answer = value;
-                if (value !== 'non_compliant') answer.order = null;
-              });
-              draw();
-            },
-          }),
-          h('span', {}, t(label))))),
-      h('div', { class: 'field' },
-        h('label', { for: `note-${q.code}` }, a.answer === 'non_compliant' ? t('发现的问题（必填）') : t('备注')),
-        h('textarea', {
-          id: `note-${q.code}`, rows: a.answer === 'non_compliant' ? 3 : 2, value: a.note || '',
-          'aria-required': a.answer === 'non_compliant' ? 'true' : null,
-          oninput: (e) => editor.change((r) => { answerOf(r, item.code, q.code).note = e.target.value; }),
-        })),
-      a.answer === 'non_compliant' ? orderBlock(item, q, a) : null,
-      a.answer === 'non_compliant' || editor.open.photos.some((p) => p.question === q.code)
-        ? photoBlock(ctx, q.code) : null);
+    const a = current();
+    const bad = a.answer === 'non_compliant';
+    noteLabel.textContent = bad ? t('发现的问题（必填）') : t('备注');
+    note.rows = bad ? 3 : 2;
+    if (bad) note.setAttribute('aria-required', 'true');
+    else note.removeAttribute('aria-required');
+    if (shownAs !== bad) fill(orderSlot, bad ? orderBlock(item, q, a) : null);
+    shownAs = bad;
+    // once shown, the photo block stays: a photo being added must find its gallery
+    if (!photoSlot.firstChild && (bad || editor.open.photos.some((p) => p.question === q.code))) {
+      photoSlot.append(photoBlock(ctx, q.code));
+    }
   };
+  const name = `answer-${q.code}`;
+  const box = h('fieldset', { class: 'question card', 'data-question': q.code },
+    h('legend', {}, h('span', { class: 'qcode' }, q.code), ' ', q.text),
+    q.evidence_hint ? h('p', { class: 'small' }, t('取证提示：{0}', q.evidence_hint)) : null,
+    q.legal_basis ? h('p', { class: 'small muted' }, q.legal_basis) : null,
+    h('div', { class: 'choices four', role: 'radiogroup', 'aria-label': t('检查结果') },
+      ANSWERS.map(([value, label]) => h('label', { class: `choice ${value}` },
+        h('input', {
+          type: 'radio', name, value, checked: current().answer === value,
+          onchange: async () => {
+            await editor.change((r) => {
+              const answer = answerOf(r, item.code, q.code);
+              answer.answer = value;
+              if (value !== 'non_compliant') answer.order = null;
+            });
+            draw();
+          },
+        }),
+        h('span', {}, t(label))))),
+    h('div', { class: 'field' }, noteLabel, note),
+    orderSlot, photoSlot);
   draw();
   return box;
 }

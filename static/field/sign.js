@@ -23,7 +23,7 @@ import {
 import { REASONS, ROLES, signaturesBlock, summaryBlock } from './summary.js';
 import { refusalSection } from './refusal.js';
 import { requestSync } from './sync.js';
-import { fill, h, localIso, uuid } from './ui.js';
+import { fill, h, localIso, refill, uuid } from './ui.js';
 import { t } from './i18n.js';
 
 export const VOIDED_TEXT = '记录已修改，签名已作废，请重新签名';
@@ -311,7 +311,7 @@ export async function signView(ctx, number) {
   if (toast) toast.remove();  // this screen says it itself, where the signing is done
   const root = h('div', { class: 'stack sign-view' });
   const redraw = async () => {
-    fill(root, ...(await sections(ctx, open, redraw)));
+    refill(root, ...(await sections(ctx, open, redraw)));
   };
   await redraw();
   return root;

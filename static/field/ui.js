@@ -26,6 +26,30 @@ export function fill(el, ...children) {
   return el;
 }
 
+/** fill(), for a screen redrawn while the inspector may be typing (a save of the field left a
+ *  moment ago resolves and redraws): the text field that has the focus keeps it, with what was
+ *  typed into it since, which is then committed (a change event, as if the field was left). */
+export function refill(el, ...children) {
+  const active = document.activeElement;
+  const typing = active && active.id && el.contains(active) &&
+    (active.tagName === 'TEXTAREA' || (active.tagName === 'INPUT' && /^(text|search|tel|date|number)$/.test(active.type)));
+  const kept = typing ? { id: active.id, value: active.value, start: active.selectionStart, end: active.selectionEnd } : null;
+  fill(el, ...children);
+  const again = kept && document.getElementById(kept.id);
+  if (again && el.contains(again)) {
+    const typed = again.value !== kept.value;
+    if (typed) again.value = kept.value;
+    again.focus();
+    try {
+      again.setSelectionRange(kept.start, kept.end);
+    } catch (error) {  // date and number fields have no text selection
+      if (!(error instanceof DOMException)) throw error;
+    }
+    if (typed) again.dispatchEvent(new Event('change', { bubbles: true }));
+  }
+  return el;
+}
+
 function append(el, children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;

@@ -57,12 +57,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if here in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.browser)
-            # Stopgap: two browser tests fail now and then in CI (test_field_server_killed:
-            # the server held no record although the phone showed every entry sent; and
-            # test_offline_round_trip). Under investigation (issue 5). Up to two reruns,
-            # reported as RERUN in the summary so the flake stays visible; a test that fails
-            # three times fails the run.
-            item.add_marker(pytest.mark.flaky(reruns=2))
 
 
 @pytest.hookimpl(hookwrapper=True)
