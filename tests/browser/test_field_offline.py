@@ -181,3 +181,31 @@ def test_offline_round_trip(inspector, live_server, shots):
     assert len(copies) == 2 and all(p["question"] == q2 for p in body["photos"])
     # sent photos leave the phone (only the thumbnail stays), and only after the receipt
     assert all(not p["hasBytes"] and p["hasThumb"] for p in device["photos"])
+
+
+def test_typing_goes_on_while_the_answer_is_saved(inspector, live_server):
+    """Choosing 不符合 and typing the problem at once: the note field is not replaced when the
+    answer's save completes (a replaced field loses the focus and what was typed), and every
+    character ends up in the record."""
+    page, base = inspector, live_server
+    open_field(page, base)
+    number = page.locator("article.visit").first.get_attribute("data-visit")
+    card = page.locator(f'article.visit[data-visit="{number}"]')
+    card.get_by_role("button", name="下载离线包").click()
+    card.get_by_role("link", name="开始检查").click()
+    page.locator("a.item-link").first.click()
+    question = page.locator("fieldset.question").first
+    code = question.get_attribute("data-question")
+    page.evaluate("(id) => { window.__note = document.getElementById(id); }", f"note-{code}")
+    question.locator("label.choice.non_compliant").click()
+    page.locator(f"#note-{code}").press_sequentially("工资台账缺失", delay=5)
+    page.wait_for_selector(f"label[for='note-{code}']:has-text('发现的问题')")
+    assert page.evaluate("(id) => document.getElementById(id) === window.__note"
+                         " && document.activeElement === window.__note", f"note-{code}")
+    page.wait_for_function(
+        """async ([visit, q]) => {
+            const db = await new Promise((ok) => { const r = indexedDB.open('field-app'); r.onsuccess = () => ok(r.result); });
+            const all = await new Promise((ok) => { const g = db.transaction('records').objectStore('records').getAll(); g.onsuccess = () => ok(g.result); });
+            const record = all.find((r) => r.visit === visit);
+            return record && record.answers[q] && record.answers[q].note === '工资台账缺失';
+        }""", arg=[number, code], polling=200)
