@@ -147,6 +147,8 @@ def _signatures(visit: Visit, body: dict, team: list[dict]) -> list[dict]:
         RecordSignature.uuid.in_(uuids), RecordSignature.visit_id == visit.id))} if uuids else {}
     names = {m["user_id"]: m["name"] for m in team if m["user_id"]}
     kinds = refusals.signer_labels()
+    departments = {d.get("department_id"): d.get("name", "")
+                   for d in body.get("departments") or [] if isinstance(d, dict)}
     out = []
     for uuid, ref in zip(uuids, listed):
         signer = ref.get("signer") or {}
@@ -155,6 +157,8 @@ def _signatures(visit: Visit, body: dict, team: list[dict]) -> list[dict]:
         name = (signer.get("name") or "").strip() or names.get(signer.get("user_id"), "")
         out.append({"kind": signer.get("kind"), "kind_label": kinds.get(signer.get("kind"), ""),
                     "name": name,
+                    "department": departments.get(signer.get("department_id"), "")
+                    if signer.get("kind") == "inspector" else "",
                     "role_label": refusals.REPRESENTATIVE_ROLES.get(signer.get("role") or "", ""),
                     "signed_at": _local(ref.get("signed_at")),
                     "png_sha256": ref.get("png_sha256", ""),

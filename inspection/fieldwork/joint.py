@@ -23,7 +23,7 @@ from sqlalchemy import delete, select
 
 from ..core import audit
 from ..core.errors import Conflict, PermissionDenied, ValidationFailed
-from ..core.models import User, utcnow
+from ..core.models import Department, User, utcnow
 from ..directory.models import Inspector
 from ..draws import team_ops
 from ..draws.models import TeamMember
@@ -182,6 +182,82 @@ def set_arrangement(user: User, number: str, data: dict[str, Any]) -> dict[str, 
     db.session.commit()
     me = team_ops.inspector_of(user)
     return arrangement(visit, me.id if me else None)
+
+
+# --- departments: who signs what (seed 000 三(八)) -------------------------------------------
+
+def department_parts(visit: Visit) -> list[dict[str, Any]] | None:
+    """The departments of a joint visit's team and what each answers for, as the record body
+    lists them (``departments``; :mod:`inspection.fieldwork.seal`): ``[{"department_id",
+    "name", "lead", "items", "questions"}]`` in order of department id. A department answers
+    for the items it is responsible for (the item version's department); the lead department
+    also for items of a department that is not on the team. None when the team is of one
+    department (every signer then signs the whole record)."""
+    from .operations import _versions as versions
+
+    members = _members(visit)
+    on_team = {m.department_id for m in members}
+    if len(on_team) < 2:
+        return None
+    lead = next((m.department_id for m in members if m.is_leader), min(on_team))
+    names = dict(db.session.execute(select(Department.id, Department.name)
+                                    .where(Department.id.in_(on_team))).all())
+    parts = {d: {"department_id": d, "name": names[d], "lead": d == lead, "items": [],
+                 "questions": []} for d in sorted(on_team)}
+    for version, code in versions(visit):
+        part = parts[version.department_id if version.department_id in on_team else lead]
+        part["items"].append(code)
+        part["questions"].extend(q.code for q in version.questions)
+    return list(parts.values())
+
+
+def check_departments(body: dict, visit: Visit) -> dict[str, list[str]]:
+    """A joint visit's record lists the visit's departments as the server sees them; its
+    inspector signers name their own department; and when sealed, every department of the
+    team has signed its part. A record of a one-department team lists none. Members' parts
+    are not signed by departments (the leader's record is)."""
+    if body.get("part") is not None:
+        return {}
+    expected = department_parts(visit)
+    listed = body.get("departments")
+    errors: dict[str, list[str]] = {}
+    if expected is None:
+        if listed:
+            errors["departments"] = [_("This visit's team is of one department: the record "
+                                       "lists no departments.")]
+        return errors
+    if listed is not None and listed != expected:
+        errors["departments"] = [_("The departments and their items do not match the visit's "
+                                   "joint team (it may have changed): download the visit "
+                                   "again and sign again.")]
+        return errors
+    if not body.get("seal"):
+        return errors
+    if listed is None:
+        errors["departments"] = [_("A joint visit's record lists its departments, and each "
+                                   "department's inspectors sign their part.")]
+        return errors
+    department_of = {}
+    for member in _members(visit):
+        inspector = db.session.get(Inspector, member.inspector_id)
+        if inspector is not None and inspector.user_id is not None:
+            department_of[inspector.user_id] = member.department_id
+    signed: set[int] = set()
+    for n, signature in enumerate(body.get("signatures") or []):
+        signer = signature.get("signer") or {}
+        if signer.get("kind") != "inspector" or signer.get("user_id") not in department_of:
+            continue
+        if signer.get("department_id") != department_of[signer["user_id"]]:
+            errors.setdefault(f"signatures.{n}.signer.department_id", []).append(
+                _("An inspector signs for their own department's part."))
+        else:
+            signed.add(signer["department_id"])
+    for part in expected:
+        if part["department_id"] not in signed:
+            errors.setdefault("signatures", []).append(
+                _("No inspector of %(department)s has signed the department's part.",
+                  department=part["name"]))
+    return errors
 
 
 # --- parts: checked when a member's revision arrives ------------------------------------------

@@ -94,7 +94,8 @@ def _team(visit: Visit, me_id: int | None) -> list[dict]:
     team = team_ops.members_of(visit)
     people = team_ops.inspectors_by_id(m.inspector_id for m in team)
     return [{"name": people[m.inspector_id].name, "is_leader": m.is_leader,
-             "is_me": m.inspector_id == me_id, "user_id": people[m.inspector_id].user_id}
+             "is_me": m.inspector_id == me_id, "user_id": people[m.inspector_id].user_id,
+             "department_id": m.department_id}
             for m in team]
 
 
@@ -188,6 +189,7 @@ def _pack(visit: Visit, me_id: int | None) -> tuple[dict, str]:
         "previous": _previous(visit),
         "arrangement": joint.arrangement(visit, me_id),
         "team": team,
+        "departments": joint.department_parts(visit),
         "notice_text": _notice_text(visit, versions),
         "result_categories": categories(),
         "category_rules": CATEGORY_RULES,

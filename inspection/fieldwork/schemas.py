@@ -76,6 +76,8 @@ class SignerSchema(_Tolerant):
     name = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=50))
     role = fields.String(allow_none=True, load_default=None,
                          validate=validate.OneOf(list(REPRESENTATIVE_ROLES)))
+    #: An inspector signing a joint visit's record: the department whose part they sign.
+    department_id = fields.Integer(allow_none=True, load_default=None, strict=True)
 
     @ma.validates_schema
     def _complete(self, data, **kwargs):
@@ -154,6 +156,19 @@ class SignatureReceiptSchema(ma.Schema):
     png_sha256 = fields.String()
 
 
+class DepartmentPartSchema(_Tolerant):
+    """One department of a joint visit's team and what it answers for (the pack's
+    ``departments``, copied into the record)."""
+
+    department_id = fields.Integer(required=True, strict=True)
+    name = fields.String(required=True, validate=validate.Length(max=100))
+    lead = fields.Boolean(required=True)
+    items = fields.List(fields.String(validate=validate.Length(max=30)), required=True,
+                        validate=validate.Length(max=200))
+    questions = fields.List(fields.String(validate=validate.Length(max=40)), required=True,
+                            validate=validate.Length(max=2000))
+
+
 class PartSchema(_Tolerant):
     """Marks a team member's part of a joint visit (``inspection.fieldwork.joint``)."""
 
@@ -178,6 +193,9 @@ class RecordBodySchema(_Tolerant):
     refusal = fields.Nested(RefusalSchema, allow_none=True, load_default=None)
     #: A member's part of a split joint visit, not the visit's record.
     part = fields.Nested(PartSchema, allow_none=True, load_default=None)
+    #: A joint visit's record: the team's departments, each signing its part.
+    departments = fields.List(fields.Nested(DepartmentPartSchema), allow_none=True,
+                              load_default=None, validate=validate.Length(max=20))
     signatures = fields.List(fields.Nested(SignatureRefSchema), load_default=list,
                              validate=validate.Length(max=50))
     seal = fields.String(allow_none=True, load_default=None, validate=SHA256)
@@ -220,6 +238,7 @@ class TeamMemberSchema(ma.Schema):
     is_leader = fields.Boolean()
     is_me = fields.Boolean()
     user_id = fields.Integer(allow_none=True)
+    department_id = fields.Integer()
 
 
 class ItemBriefSchema(ma.Schema):

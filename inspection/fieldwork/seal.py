@@ -23,6 +23,15 @@ be exact in a double (at most 2^53 - 1 in magnitude).
   (signer, the hashes of the strokes, SVG and PNG, what each signs, when). The seal is what
   the documents print and what the public verification page is keyed by.
 
+**Joint visits** (seed 000 三(八): in a joint check each department's inspectors sign their own
+department's record form): the body of a joint visit's record lists its ``departments``, each
+with the items and questions it answers for (``[{"department_id", "name", "lead", "items",
+"questions"}]``, from the visit pack). An inspector signer names their ``department_id``, and
+signs the **part hash** of their department (:func:`part_hash`): the content with only the
+answers to that department's questions and only the photos of those questions (and the photos
+of no question), plus ``"department_id"``. The representative and witnesses sign the content
+hash of the whole record. Without ``departments`` every signer signs the content hash.
+
 ``revision`` and ``saved_at`` are bookkeeping of the phone's saves, not content: sending the
 same sealed content as another revision keeps its seal. The seal cannot cover itself, and a
 signature cannot sign a hash that includes its own hash: hence two hashes.
@@ -161,6 +170,44 @@ def content_hash(body: dict) -> str:
     return hashlib.sha256(canonical_content(body)).hexdigest()
 
 
+def part_content(body: dict, department_id: Any) -> dict | None:
+    """What the inspectors of one department of a joint visit sign: the content (as
+    :func:`canonical_content`) with only that department's answers and photos, and
+    ``department_id``. None when the body lists no such department."""
+    departments = body.get("departments") if isinstance(body, dict) else None
+    if not isinstance(departments, list):
+        return None
+    part = next((d for d in departments if isinstance(d, dict)
+                 and d.get("department_id") == department_id
+                 and not isinstance(department_id, bool)), None)
+    if part is None:
+        return None
+    questions = set(part.get("questions") or [])
+    content = _without(body, NOT_IN_CONTENT)
+    content["answers"] = [a for a in body.get("answers") or []
+                          if isinstance(a, dict) and a.get("question") in questions]
+    content["photos"] = [p for p in body.get("photos") or []
+                         if isinstance(p, dict) and (not p.get("question")
+                                                     or p.get("question") in questions)]
+    content["department_id"] = department_id
+    return content
+
+
+def part_hash(body: dict, department_id: Any) -> str | None:
+    """SHA-256 (hex) of the canonical JSON of :func:`part_content`, or None."""
+    content = part_content(body, department_id)
+    return None if content is None else hashlib.sha256(canonical(content)).hexdigest()
+
+
+def expected_signs(body: dict, signer: Any) -> str | None:
+    """The hash a signer of this body signs: an inspector of a joint visit's record their
+    department's part hash (None when their department is not listed), everyone else the
+    content hash."""
+    if body.get("departments") and isinstance(signer, dict) and signer.get("kind") == "inspector":
+        return part_hash(body, signer.get("department_id"))
+    return content_hash(body)
+
+
 def is_sealed(body: dict) -> bool:
     return isinstance(body, dict) and bool(body.get("seal"))
 
@@ -182,6 +229,16 @@ def seal_problems(body: dict) -> dict[str, list[str]]:
     if not signatures:
         problems["signatures"] = ["none"]
     for n, signature in enumerate(signatures):
-        if not isinstance(signature, dict) or signature.get("signs") != content:
+        if not isinstance(signature, dict):
+            problems[f"signatures.{n}.signs"] = ["other_content"]
+            continue
+        try:
+            expected = (expected_signs(body, signature.get("signer"))
+                        if body.get("departments") else content)
+        except NotCanonical:
+            return {"_schema": ["not_canonical"]}
+        if expected is None:
+            problems[f"signatures.{n}.signer.department_id"] = ["no_part"]
+        elif signature.get("signs") != expected:
             problems[f"signatures.{n}.signs"] = ["other_content"]
     return problems

@@ -33,7 +33,7 @@ from ..core.models import User, utcnow
 from ..directory.models import Inspector
 from ..draws import team_ops
 from ..extensions import db
-from . import refusals, seal
+from . import joint, refusals, seal
 from .models import RecordRevision, RecordSignature, Visit, VisitStatus
 
 #: Area of the store holding the strokes (canonical JSON), SVGs and PNGs of signatures.
@@ -328,6 +328,7 @@ def _seal_messages() -> dict[str, str]:
                            "unsealed and sign again."),
         "not_canonical": _("The record cannot be sealed: it holds text that is not valid "
                            "Unicode or a number beyond the exact range."),
+        "no_part": _("This inspector's department is not one of the record's departments."),
     }
 
 
@@ -386,6 +387,7 @@ def check_revision(body: dict, visit: Visit, record_id: str,
         _merge(errors, refusals.check_signers(body, team_user_ids(visit),
                                               part=body.get("part") is not None))
         _merge(errors, _against_uploads(body, visit))
+    _merge(errors, joint.check_departments(body, visit))
     _merge(errors, _correction(body, record_id, revision))
     return errors
 

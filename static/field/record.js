@@ -98,9 +98,10 @@ export function checks(record, photos, categories = [], rules = null) {
 export const extraChecks = new Set();
 
 /** Issue 6's parts of the body, only when the draft has them: the refusal, a member's part,
- *  the correction of a sealed revision, the parts a leader assembled, and (sealed only) the
+ *  the correction of a sealed revision, the parts a leader assembled, a joint visit's
+ *  departments (each signs its part: sign.js), and (sealed only) the
  *  signatures and the seal. Photos taken by other members (assembled) are listed by reference. */
-const OPTIONAL = ['refusal', 'part', 'corrects', 'correction_reason', 'assembled_from'];
+const OPTIONAL = ['refusal', 'part', 'corrects', 'correction_reason', 'assembled_from', 'departments'];
 function withExtras(record, body) {
   for (const key of OPTIONAL) {
     if (record[key] !== undefined && record[key] !== null) body[key] = record[key];

@@ -5,6 +5,9 @@
 // JavaScript strings), no whitespace, strings and numbers as JSON.stringify writes them.
 // contentHash(body): what every signer signs (without seal, signatures, revision, saved_at).
 // sealOf(body): the seal (without seal, revision, saved_at: the signatures' entries are in).
+// partHash(body, departmentId): what an inspector of one department of a joint visit signs
+// (the body lists its `departments`): the content with only that department's answers and
+// photos, plus department_id. expectedSigns(body, signer) picks the right one of the two.
 
 export const NOT_IN_SEAL = ["seal", "revision", "saved_at"];
 export const NOT_IN_CONTENT = [...NOT_IN_SEAL, "signatures"];
@@ -55,16 +58,45 @@ export function sealOf(body) {
   return sha256Hex(canonicalRecord(body));
 }
 
-// The signatures that still sign this content (a change after signing voids the others).
-export async function validSignatures(body) {
-  const content = await contentHash(body);
-  return (body.signatures || []).filter((s) => s.signs === content);
+export function partContent(body, departmentId) {
+  const part = Array.isArray(body.departments)
+    ? body.departments.find((d) => d && d.department_id === departmentId) : null;
+  if (!part) return null;
+  const questions = new Set(part.questions || []);
+  const content = without(body, NOT_IN_CONTENT);
+  content.answers = (body.answers || []).filter((a) => a && questions.has(a.question));
+  content.photos = (body.photos || []).filter((p) => p && (!p.question || questions.has(p.question)));
+  content.department_id = departmentId;
+  return content;
 }
 
-// The sealed body: every signature must sign the current content.
+export async function partHash(body, departmentId) {
+  const content = partContent(body, departmentId);
+  return content ? sha256Hex(canonicalize(content)) : null;
+}
+
+// The hash `signer` signs in this body: an inspector of a joint visit's record their
+// department's part, everyone else the whole content.
+export function expectedSigns(body, signer) {
+  if (body.departments && body.departments.length && signer && signer.kind === "inspector") {
+    return partHash(body, signer.department_id);
+  }
+  return contentHash(body);
+}
+
+// The signatures that still sign this content (a change after signing voids the others).
+export async function validSignatures(body) {
+  const out = [];
+  for (const s of body.signatures || []) {
+    if (s.signs === await expectedSigns(body, s.signer)) out.push(s);
+  }
+  return out;
+}
+
+// The sealed body: every signature must sign the current content (or its part).
 export async function seal(body) {
-  const content = await contentHash(body);
-  const stale = (body.signatures || []).filter((s) => s.signs !== content);
+  const valid = await validSignatures(body);
+  const stale = (body.signatures || []).filter((s) => !valid.includes(s));
   if (stale.length) throw new Error("signatures made for another version of the record");
   const sealed = { ...body };
   delete sealed.seal;

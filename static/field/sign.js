@@ -16,7 +16,7 @@
 import * as editor from './editor.js';
 import { db, getMeta } from './db.js';
 import { checks, extraChecks, revisionBody } from './record.js';
-import { contentHash, sealOf } from './seal.js';
+import { expectedSigns, sealOf, validSignatures } from './seal.js';
 import {
   discardSignatures, inkPixels, makeSignature, queueSignatures, signatureRef, storeSignature, tooSmall,
 } from './signdata.js';
@@ -153,15 +153,31 @@ async function me() {
   return getMeta('me');
 }
 
+/** A joint visit's record lists the team's departments from the pack (each department's
+ *  inspectors sign their part); a member's part and a one-department visit list none. */
+function departmentsOf(record, pack) {
+  const departments = pack && !record.part && pack.departments && pack.departments.length ? pack.departments : null;
+  if (departments) record.departments = departments;
+  else delete record.departments;
+}
+
+/** The departments of a joint visit (null otherwise), with their signing members. */
+export function departmentGroups(pack) {
+  if (!pack.departments || !pack.departments.length) return null;
+  const team = signingTeam(pack);
+  return pack.departments.map((d) => ({ ...d, members: team.filter((m) => m.department_id === d.department_id) }));
+}
+
 /** Voids the signatures when the content they sign changed (every save runs this first). */
 async function voidIfChanged(record, open, options) {
   if (record.refusal) {  // the scene photos are those taken for the refusal (refusal.js)
     record.refusal.photos = open.photos.filter((p) => p.scene && !p.is_original).map((p) => p.uuid);
   }
+  departmentsOf(record, open.pack);
   const signatures = record.signatures || [];
   if (!signatures.length && !record.seal) return;
-  const content = await contentHash(bodyOf(record, open.photos));
-  if (signatures.every((s) => s.signs === content)) {
+  const body = { ...bodyOf(record, open.photos), signatures };
+  if ((await validSignatures(body)).length === signatures.length) {
     // sealed and nothing changed: nothing new to send (a later save would be a correction)
     if (record.seal && !options.sealing) options.queue = false;
     return;
@@ -230,6 +246,9 @@ export function sealProblems(open) {
   for (const m of team) {
     if (!hasSigned(record, (s) => s.kind === 'inspector' && s.user_id === m.user_id)) out.push(t('{0} 尚未签名', m.name));
   }
+  for (const d of departmentGroups(pack) || []) {
+    if (!d.members.length) out.push(t('{0} 没有可在本机签名的检查人员，无法签署本部门部分。', d.name));
+  }
   if (record.refusal) {
     for (const w of record.refusal.witnesses || []) {
       if (w.name && !hasSigned(record, (s) => s.kind === 'witness' && s.name === w.name)) out.push(t('见证人 {0} 尚未签名', w.name));
@@ -254,7 +273,7 @@ async function signAs(open, signer, title, note) {
   const drawn = await openPad({ title, note });
   if (!drawn) return false;
   const record = open.record;
-  const signs = await contentHash(bodyOf(record, open.photos));
+  const signs = await expectedSigns(bodyOf(record, open.photos), signer);
   const signature = await makeSignature({
     uuid: uuid(), visit: record.visit, record_id: record.record_id, signer, signs, ...drawn,
   });
@@ -278,9 +297,8 @@ export async function sealNow(open) {
   const problems = sealProblems(open);
   if (problems.length) return problems;
   const record = open.record;
-  const content = await contentHash(bodyOf(record, open.photos));
-  if (!(record.signatures || []).every((s) => s.signs === content)) return [t(VOIDED_TEXT)];
   const body = { ...bodyOf(record, open.photos), signatures: record.signatures };
+  if ((await validSignatures(body)).length !== body.signatures.length) return [t(VOIDED_TEXT)];
   delete body.seal;
   const seal = await sealOf(body);
   const result = await editor.change((r) => {
@@ -376,13 +394,23 @@ function inspectorsCard(open, redraw) {
   const team = signingTeam(open.pack);
   const missing = (open.pack.team || []).filter((m) => !m.user_id);
   const explanation = open.record.refusal ? t('（签名即确认以上检查记录和拒签情况说明属实）') : t('（签名即确认以上检查记录属实）');
+  const row = (m, note) => signRow(open, {
+    key: `inspector-${m.user_id}`, name: m.name, role: m.is_leader ? t('组长') : '',
+    signer: { kind: 'inspector', user_id: m.user_id, name: m.name, ...(m.department_id && open.pack.departments ? { department_id: m.department_id } : {}) },
+    title: t('检查人员 {0} 签名', m.name), note,
+  }, redraw);
+  const groups = departmentGroups(open.pack);
+  const names = new Map((open.pack.items || []).map((i) => [i.code, i.name]));
+  const rows = groups
+    ? groups.map((d) => h('li', { class: 'department-part', 'data-department': d.department_id },
+      h('h3', {}, d.name, d.lead ? h('span', { class: 'tag' }, t('牵头部门')) : null),
+      h('p', { class: 'small' }, t('本部门检查事项：{0}', d.items.map((c) => `${c} ${names.get(c) || ''}`.trim()).join(t('；')) || t('（无）'))),
+      h('ul', { class: 'sign-rows' }, d.members.map((m) => row(m, t('（签名即确认本部门检查事项的记录属实）'))))))
+    : team.map((m) => row(m, explanation));
   return h('section', { class: 'card' },
     h('h2', {}, t('检查人员签名')),
-    h('ul', { class: 'sign-rows' }, team.map((m) => signRow(open, {
-      key: `inspector-${m.user_id}`, name: m.name, role: m.is_leader ? t('组长') : '',
-      signer: { kind: 'inspector', user_id: m.user_id, name: m.name },
-      title: t('检查人员 {0} 签名', m.name), note: explanation,
-    }, redraw))),
+    groups ? h('p', { class: 'small' }, t('联合检查：各部门检查人员分别签署本部门检查事项的记录。')) : null,
+    h('ul', { class: groups ? 'department-parts' : 'sign-rows' }, rows),
     missing.length ? h('p', { class: 'small' }, t('{0} 没有系统账号，不能在本机签名。', missing.map((m) => m.name).join(t('、')))) : null);
 }
 

@@ -89,10 +89,11 @@ export async function makeSignature({ uuid, visit, record_id, signer, signs, str
 }
 
 /** The entry a sealed record lists for this signature (SignatureRefSchema). The signer as
- *  the server knows it: an inspector by user id, others by name (and role). */
+ *  the server knows it: an inspector by user id (and, on a joint visit's record, the
+ *  department whose part they sign), others by name (and role). */
 export function signatureRef(s) {
   const signer = s.signer.kind === 'inspector'
-    ? { kind: 'inspector', user_id: s.signer.user_id }
+    ? { kind: 'inspector', user_id: s.signer.user_id, ...(s.signer.department_id ? { department_id: s.signer.department_id } : {}) }
     : s.signer.kind === 'representative'
       ? { kind: 'representative', name: s.signer.name, role: s.signer.role }
       : { kind: 'witness', name: s.signer.name };

@@ -108,7 +108,10 @@ function signerName(pack, signer, stored) {
 
 export function signerText(pack, signer, stored) {
   const name = signerName(pack, signer, stored);
-  if (signer.kind === 'inspector') return t('检查人员 {0}', name);
+  if (signer.kind === 'inspector') {
+    const part = signer.department_id && (pack.departments || []).find((d) => d.department_id === signer.department_id);
+    return part ? t('检查人员 {0}（{1}）', name, part.name) : t('检查人员 {0}', name);
+  }
   if (signer.kind === 'representative') return t('{0} {1}', t(ROLES[signer.role] || ''), name);
   return t('见证人 {0}', name);
 }
