@@ -167,6 +167,22 @@ def _signatures(visit: Visit, body: dict, team: list[dict]) -> list[dict]:
     return out
 
 
+def unlisted_signatures(visit: Visit, body: dict, team: list[dict]) -> list[dict]:
+    """Signatures the server received for the visit that this record does not list: made for
+    an earlier version and voided by a change, or never sealed. Kept, and shown to the office
+    for the audit, never printed on the record."""
+    listed = {str(s.get("uuid", "")).lower() for s in body.get("signatures") or []}
+    names = {m["user_id"]: m["name"] for m in team if m["user_id"]}
+    kinds = refusals.signer_labels()
+    rows = db.session.scalars(select(RecordSignature).where(
+        RecordSignature.visit_id == visit.id).order_by(RecordSignature.id)).all()
+    return [{"uuid": r.uuid, "kind_label": kinds.get(r.signer_kind, ""),
+             "name": (r.signer_name or "").strip() or names.get(r.signer_user_id, ""),
+             "signed_at": to_local(r.signed_at) if r.signed_at else None,
+             "received_at": to_local(r.received_at), "signs": r.signs}
+            for r in rows if r.uuid not in listed]
+
+
 def _items(visit: Visit, body: dict) -> list[dict]:
     answers = {a.get("question"): a for a in body.get("answers") or []}
     words = answer_labels()
@@ -225,6 +241,7 @@ def record_document(visit: Visit) -> RecordDocument:
         "result_label": label(body.get("result_category")),
         "photos": _photos(visit, body),
         "signatures": _signatures(visit, body, context["team"]),
+        "unlisted_signatures": unlisted_signatures(visit, body, context["team"]),
         "refusal": refusal,
         "refusal_label": refusals.reason_labels().get((refusal or {}).get("reason"), ""),
         "verify_url": verification_url(seal) if seal else None,

@@ -51,6 +51,7 @@ def test_wizard_prepare_with_generated_secret_then_execute(app, world, login_as)
     assert ok.status_code == 302
     result = c.get(f"/draws/{draw_id}").get_data(as_text=True)
     assert "2026-000001" in result and "badge ok" in result
+    assert 'href="/visits/2026-000001/record"' in result  # the office opens the visit's record
     with app.app_context():
         assert db.session.scalar(select(func.count(Visit.id))) == 10
         assert db.session.get(Draw, draw_id).execution["sources"] == [["5", "0", "8"]]

@@ -211,6 +211,7 @@ def test_my_visits_shows_only_my_own(app, department, login_as, make_user):
     assert page.status_code == 200
     assert employer in html
     assert 'data-you-lead="1"' in html       # the first member of the team leads it
+    assert f'href="/visits/{numbers[vs[0].id]}/record"' in html
     for number in others:
         assert number not in html
     data = a.api("GET", "/api/v1/my/visits").get_json()

@@ -11,7 +11,8 @@ from inspection.extensions import db
 from inspection.fieldwork.models import RESULT_LABELS, Visit
 
 from field_support import jpeg, link, new_key, photo_ref, put_photo, record, setup
-from seal_support import inspector, put_record, representative, sign, team_users, witness
+from seal_support import (inspector, put_record, put_signature, representative, sign,
+                          signature_body, strokes, team_users, witness)
 
 
 def _employer(app, number):
@@ -153,6 +154,24 @@ def test_the_record_page(app, department, login_as):
     assert signed["seal"] in html and _employer(app, field.mine) in html
     assert 'style="' not in html and "<style" not in html
     assert "css/documents.css" in html
+
+
+def test_voided_signatures_are_shown_to_the_office_not_printed(app, department, login_as,
+                                                               tmp_path):
+    """A signature that reached the server and then was voided (the record changed and was
+    signed again) is kept: the office sees it beside the record, the record does not list it."""
+    client, field, signed = _sealed_visit(app, department, login_as)
+    team = team_users(app, field, login_as)
+    stale = signature_body(field.mine, inspector(team[0]), "f" * 64, strokes(start=70))
+    key = new_key()
+    assert put_signature(client, key, stale).status_code == 201
+    office = login_as("office", username="office_docs")
+    html = office.get(f"/visits/{field.mine}/record").get_data(as_text=True)
+    assert 'id="unlisted-signatures"' in html and "不在本记录中的签名" in html
+    assert "f" * 64 in html
+    assert all(s["uuid"] not in html for s in signed["signatures"])  # only the unlisted one
+    _text, flat = _pdf(tmp_path, office.get(f"/visits/{field.mine}/record.pdf"), "r.pdf")
+    assert "f" * 64 not in flat and "不在本记录中的签名" not in flat
 
 
 def test_the_public_verification_page(app, department, login_as, client):
