@@ -59,10 +59,29 @@ def bulk_insert(table, columns: Sequence[str], rows: Iterable[Sequence[Any]],
                 for row in values():
                     copy.write_row(row)
         else:
+            # The constants written once into the statement as SQL literals, when they all
+            # can be: the rows then go to the driver as they are, not rebuilt one by one.
+            literals = [_sqlite_literal(value) for value in fixed]
+            if varying or None in literals:
+                marks, params = ["?"] * len(keys), values()
+            else:
+                marks, params = ["?"] * len(columns) + literals, rows
             cursor.executemany(f"INSERT INTO {quote.format_table(table)} ({names}) "
-                               f"VALUES ({', '.join('?' * len(keys))})", values())
+                               f"VALUES ({', '.join(marks)})", params)
     finally:
         cursor.close()
+
+
+def _sqlite_literal(value: Any) -> str | None:
+    """``value`` (as the driver would bind it) as an SQLite literal, or None if it is of a
+    kind not spelt out here."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):                  # bool too: 1 and 0, as the driver binds it
+        return str(int(value))
+    if isinstance(value, str) and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
 
 
 def _memoized(process):

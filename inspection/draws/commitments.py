@@ -14,7 +14,7 @@ import re
 import secrets as _secrets
 from dataclasses import dataclass
 from itertools import count as counting, islice, repeat
-from operator import eq, lt
+from operator import eq, itemgetter, lt
 from typing import Any, Callable, Iterable, Mapping
 
 from flask_babel import gettext as _
@@ -42,6 +42,9 @@ class PoolSpec:
     name: str
     ids: Iterable[str]
     count: int
+    #: ``ids`` is a list already found strictly increasing (in order, no repeat) by whoever
+    #: made it: the pool file skips that pass.
+    increasing: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ def prepare(*, kind: str, task_id: int, task_label: dict, pools: list[PoolSpec],
                 prepared_by_id=actor.id if actor else None, prepared_at=now)
     pool_entries = []
     for ordinal, spec in enumerate(pools):
-        data, size = pool_file(spec.ids)
+        data, size = pool_file(spec.ids, spec.increasing)
         if not 0 <= spec.count <= size:
             raise ValidationFailed(_("Pool %(name)s has %(size)d candidates; cannot draw %(n)d.",
                                      name=spec.name, size=size, n=spec.count))
@@ -137,19 +140,22 @@ _ODD_SPACE = re.compile(r"[^\S\n]")
 _ASCII_SPACE = b"\t\x0b\x0c\r\x1c\x1d\x1e\x1f "
 
 
-def pool_file(ids: Iterable[str]) -> tuple[bytes, int]:
+def pool_file(ids: Iterable[str], increasing: bool = False) -> tuple[bytes, int]:
     """The canonical pool file of ``ids`` and its number of lines: the bytes
     :func:`verify.pool_file_bytes` writes, checked with whole-list operations (one order
-    check, one join, a few searches of the text) so that a million ids take a fraction of a
-    second. Anything unusual is handed to ``verify.pool_file_bytes`` itself, which says what
-    is wrong."""
+    check, one join, a count and a scan of the text) so that a million ids take a fraction
+    of a second. Anything unusual is handed to ``verify.pool_file_bytes`` itself, which says
+    what is wrong. ``increasing``: ``ids`` is a list its maker found strictly increasing, so
+    the order check is not made again."""
     ordered = ids if isinstance(ids, list) else list(ids)
     if not ordered:
         return b"", 0
+    if not isinstance(ids, list):
+        increasing = False
     try:
         # Strictly increasing: in order, and no duplicate.
         duplicate = False
-        if not all(map(lt, ordered, islice(ordered, 1, None))):
+        if not increasing and not all(map(lt, ordered, islice(ordered, 1, None))):
             ordered = sorted(ordered)
             duplicate = any(map(eq, ordered, islice(ordered, 1, None)))
         text = None if duplicate else "\n".join(ordered) + "\n"
@@ -157,7 +163,10 @@ def pool_file(ids: Iterable[str]) -> tuple[bytes, int]:
         text = None
     if text is not None:
         data = text.encode("utf-8")
-        if text.count("\n") == len(ordered) and text[0] != "\n" and "\n\n" not in text and (
+        # No id holds a line feed (as many as ids), and none is empty: in a strictly
+        # increasing list only the first could be (nothing sorts before ""), and the text
+        # would then start with a line feed.
+        if text.count("\n") == len(ordered) and text[0] != "\n" and (
                 len(data.translate(None, _ASCII_SPACE)) == len(data) if data.isascii()
                 else not _ODD_SPACE.search(text)):
             return data, len(ordered)
@@ -171,6 +180,17 @@ def pool_file_name(public_id: str, pool: str) -> str:
 
 def pool_bytes(draw: Draw, pool: DrawPool) -> bytes:
     return storage.read(POOL_AREA, pool.sha256)
+
+
+def _pool_bytes_to_verify(pool: DrawPool) -> bytes:
+    """A pool file's bytes as stored, without the store's own hash check, for a caller that
+    checks them against the commitment (the very hash they are stored under) itself before
+    anything is kept: the self-verification of :func:`execute`. Hashing a million lines
+    once is enough."""
+    target = storage.path(POOL_AREA, pool.sha256)
+    if not target.is_file():
+        raise storage.StoreError("not in the store")
+    return target.read_bytes()
 
 
 def lock(draw_id: int) -> Draw:
@@ -191,8 +211,9 @@ def execute(draw_id: int, *, source_values: list[list[Any]], revealed: dict[str,
     """Run the draw once. A second call (even at the same moment from another worker) finds
     the draw executed and raises :class:`Conflict`; the first result stands.
 
-    ``link`` gives further columns of the :class:`DrawSelection` rows (``employer_id``) by
-    candidate, for all the selected candidates at once, so that the rows are written whole."""
+    ``link`` gives further columns of the :class:`DrawSelection` rows, for all the selected
+    candidates at once, so that the rows are written whole: by column name (``employer_id``),
+    the column's value (an id) by candidate; a candidate left out gets None."""
     draw = lock(draw_id)
     if draw.status == DrawStatus.EXECUTED.value:
         raise Conflict(_("This draw was executed at %(when)s; its result is final.",
@@ -231,10 +252,10 @@ def execute(draw_id: int, *, source_values: list[list[Any]], revealed: dict[str,
                                {"sources": [str(exc)]}) from None
     results, texts, parsed, rows = [], {}, {}, []
     for pool in draw.pools:
-        data = pool_bytes(draw, pool)
+        data = _pool_bytes_to_verify(pool)
         texts[pool.name] = data
         # Parsed once, with the verifier's every check; the self-verification below takes
-        # these ids for this very file (and still checks its hash against the commitment).
+        # these ids for this very file (and checks its hash against the commitment).
         # A file that fails the checks is drawn from as it stands, for the verification to
         # say what is wrong with it.
         try:
@@ -254,9 +275,24 @@ def execute(draw_id: int, *, source_values: list[list[Any]], revealed: dict[str,
     columns = ["pool_name", "rank", "position", "candidate"]
     if link is not None and rows:
         extra = link([row[3] for row in rows])
-        keys = sorted({key for values in extra.values() for key in values})
+        keys = sorted(extra)
         columns += keys
-        rows = [(*row, *(extra.get(row[3], {}).get(key) for key in keys)) for row in rows]
+        if len(keys) == 1:                  # the usual case (employer_id): one look-up a row
+            value = extra[keys[0]].get
+            rows = [(*row, value(row[3])) for row in rows]
+        elif keys:
+            values = [extra[key].get for key in keys]
+            rows = [(*row, *(value(row[3]) for value in values)) for row in rows]
+        if keys:
+            # In the order of the rows they reference (employers), not of the draw: each
+            # row's foreign key look-up then walks the parent table in order, and leaves
+            # the database's page cache in another order than the visits that follow take
+            # (rank and pool say the selection order; the row ids mean nothing).
+            linked = itemgetter(*range(len(columns) - len(keys), len(columns)))
+            try:
+                rows.sort(key=linked)
+            except TypeError:               # an id is missing (None): those rows first
+                rows.sort(key=lambda row: [(v is not None, v or 0) for v in row[-len(keys):]])
     # The database's bulk path, not an ORM object per selection.
     bulk_insert(DrawSelection.__table__, columns, rows, {"draw_id": draw.id})
     draw.execution = execution

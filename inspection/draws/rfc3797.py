@@ -50,9 +50,12 @@ Extensions, which leave every draw the RFC can express unchanged:
 
 The 128-bit value mod ``m`` is biased by less than ``m / 2**128``: nothing for any pool.
 
-Efficiency: the remaining list is not materialised. A Fenwick tree counts the removed
-positions, so the ``r``-th remaining candidate is found in ``O(log N)`` and a draw of ``k``
-from ``N`` costs ``O(N)`` (one zeroed list) plus ``O(k log N)``.
+Efficiency: the remaining list is not materialised. The removed positions are kept in a
+sorted list while they are few (a typical draw takes a few per cent of a pool), then counted
+by a Fenwick tree, so the ``r``-th remaining candidate is found with a few bisections, or in
+``O(log N)``; a draw of ``k`` from ``N`` costs at most ``O(N)`` (one zeroed list) plus
+``O(k log N)``. Either way gives the same candidate: the result depends only on the
+inputs above.
 """
 from __future__ import annotations
 
@@ -60,12 +63,16 @@ import hashlib
 import math
 import re
 import unicodedata
+from bisect import bisect_right
 from decimal import Decimal
 from typing import Any, Iterable, Iterator, NamedTuple, Sized
 
 ALGORITHM = "rfc3797-v1"
 RFC_COUNTER_LIMIT = 1 << 16   # steps with the RFC's 2-byte counter
 MAX_SELECTIONS = 1 << 32      # steps with the 4-byte extension
+#: Steps taken with the sorted list of removed positions before the Fenwick tree (see
+#: :func:`_steps`); a list insertion then still costs less than a descent of the tree.
+SPARSE_STEPS = 1 << 14
 
 _NUMERAL = re.compile(r"[0-9]+(?:\.[0-9]+)?\Z")
 _TEXT_KEEP = frozenset("0123456789abcdefghijklmnopqrstuvwxyz")
@@ -201,20 +208,53 @@ def _check_count(size: int, count: int) -> None:
 def _steps(size: int, key: bytes, count: int) -> Iterator[tuple[int, bytes, int, int, int]]:
     """(counter, digest, remaining, index, position) for each step.
 
-    ``removed`` is a Fenwick tree counting removed candidates over positions ``1 .. P``,
-    ``P`` the power of two >= ``size``: node ``j`` covers ``lowbit(j)`` positions, so the
-    number still present under it is ``lowbit(j) - removed[j]``. Descending by powers of two
-    finds the ``index``-th present position in ``O(log size)``. The padding positions
-    ``size+1 .. P`` count as present but come after every real one, so the descent never
-    stops on them; the descent never reads node ``P``, so updates stop below it.
+    The remaining list is never materialised; the ``index``-th remaining position is found
+    in one of two equivalent ways, whichever is cheaper at the time (both give the same
+    position, by definition):
+
+    * while few candidates are removed (the first :data:`SPARSE_STEPS` steps, and at most a
+      quarter of the pool), ``gone`` is the sorted list of removed positions: the position
+      ``p`` sought is the least with ``p = index + #(gone <= p)``, reached by iterating
+      ``n = #(gone <= index + n)`` up from ``#(gone <= index)`` until it no longer grows
+      (a bisection of a C list, rarely more), and inserted in ``gone``;
+    * after that, ``removed`` is a Fenwick tree counting removed candidates over positions
+      ``1 .. P``, ``P`` the power of two >= ``size``: node ``j`` covers ``lowbit(j)``
+      positions, so the number still present under it is ``lowbit(j) - removed[j]``.
+      Descending by powers of two finds the ``index``-th present position in
+      ``O(log size)``. The padding positions ``size+1 .. P`` count as present but come after
+      every real one, so the descent never stops on them; the descent never reads node
+      ``P``, so updates stop below it.
+
+    A draw of ``k`` from ``N`` costs ``O(k log k)`` bisections plus a short list insertion
+    per step while sparse, then ``O(N)`` (one zeroed list) plus ``O(k log N)``.
     """
-    top = 1 << (size - 1).bit_length() if size else 0
-    removed = [0] * (top + 1)
     md5 = hashlib.md5
     from_bytes = int.from_bytes
+    sparse = min(count, SPARSE_STEPS, size // 4)
+    gone: list[int] = []
+    insert = gone.insert
+    for i in range(sparse):
+        counter = i.to_bytes(2, "big")                 # sparse < RFC_COUNTER_LIMIT
+        digest = md5(counter + key + counter, usedforsecurity=False).digest()
+        remaining = size - i
+        index = from_bytes(digest, "big") % remaining + 1
+        n = bisect_right(gone, index)
+        while n < len(gone) and gone[n] <= index + n:  # a removed position in the way
+            n = bisect_right(gone, index + n, n + 1)   # gone[:n + 1] <= index + n
+        position = index + n
+        insert(n, position)
+        yield i, digest, remaining, index, position
+    if sparse == count:
+        return
+    top = 1 << (size - 1).bit_length() if size else 0
+    removed = [0] * (top + 1)
+    for node in gone:
+        while node < top:
+            removed[node] += 1
+            node += node & -node
     # The descent's steps, top/2 down to 1, made once.
     steps = tuple(1 << j for j in reversed(range(top.bit_length() - 1)))
-    for i in range(count):
+    for i in range(sparse, count):
         counter = i.to_bytes(2, "big") if i < RFC_COUNTER_LIMIT else counter_bytes(i)
         digest = md5(counter + key + counter, usedforsecurity=False).digest()
         remaining = size - i

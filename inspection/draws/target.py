@@ -32,8 +32,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from itertools import chain
-from operator import itemgetter
+from itertools import islice, repeat
+from operator import eq, itemgetter, lt
 from typing import Any, Iterable, Mapping
 
 from flask_babel import gettext as _
@@ -86,6 +86,8 @@ class Pool:
     ratio: Decimal
     ids: list[str]
     count: int
+    #: ``ids`` was found strictly increasing (in order, no repeat) when the pool was made.
+    increasing: bool = False
 
     @property
     def size(self) -> int:
@@ -99,7 +101,8 @@ class Pools:
     excluded_codes: list[str] = field(default_factory=list)
 
     def spec(self) -> list[commitments.PoolSpec]:
-        return [commitments.PoolSpec(p.grade, p.ids, p.count) for p in self.pools]
+        return [commitments.PoolSpec(p.grade, p.ids, p.count, p.increasing)
+                for p in self.pools]
 
 
 def build_pools(rows: Iterable[tuple[str, str]], checks: Mapping[str, int], cap: int,
@@ -119,31 +122,40 @@ def pools_by_grade(ids: Mapping[str, list[str]], checks: Mapping[str, int], cap:
     """:func:`build_pools` from the credit codes already split by grade (each list distinct;
     the lists are taken over and sorted in place).
 
-    Made for a million codes: a list read in code order sorts in one pass, and the few
-    employers at the cap are found by bisection and cut out with slices, so no per-code
-    Python step is taken besides the sort's comparisons."""
+    Made for a million codes: a list read in code order is found in order by one pass (and
+    sorted only if it is not), the few employers at the cap are found by bisection and cut
+    out with slices, so no per-code Python step is taken besides those comparisons. Each
+    pool says whether its codes were found strictly increasing (no repeat either), which
+    spares the pool file a second pass (:func:`commitments.pool_file`)."""
     capped = sorted(code for code, n in checks.items() if n >= cap)
     pools, excluded = [], []
     for grade in GRADES:
         members = ids.get(grade) or []
-        members.sort()
+        increasing = _increasing(members)
+        if not increasing:
+            members.sort()
+            increasing = not any(map(eq, members, islice(members, 1, None)))
         if cap <= 0:                            # no check allowed at all: nobody is eligible
             excluded.extend(members)
             members = []
         elif capped and members:
-            hits = []
-            for code in capped:
-                i = bisect_left(members, code)
-                if i < len(members) and members[i] == code:
-                    hits.append(i)
+            size = len(members)
+            hits = [i for i, code in zip(map(bisect_left, repeat(members), capped), capped)
+                    if i < size and members[i] == code]
             if hits:
                 excluded.extend(members[i] for i in hits)
-                bounds = [-1, *hits, len(members)]
-                members = list(chain.from_iterable(
-                    members[a + 1:b] for a, b in zip(bounds, bounds[1:])))
+                kept: list[str] = []
+                for start, stop in zip([-1, *hits], [*hits, size]):
+                    kept += members[start + 1:stop]
+                members = kept
         ratio = parse_ratio(ratios.get(grade))
-        pools.append(Pool(grade, ratio, members, draw_count(ratio, len(members))))
+        pools.append(Pool(grade, ratio, members, draw_count(ratio, len(members)), increasing))
     return Pools(pools, len(excluded), sorted(excluded))
+
+
+def _increasing(values: list) -> bool:
+    """Whether ``values`` is strictly increasing (in order, no repeat)."""
+    return all(map(lt, values, islice(values, 1, None)))
 
 
 def split_values(text: str) -> list[str]:
@@ -243,6 +255,32 @@ def _first_column(statement) -> list:
 _FETCH = 20_000
 
 
+def _codes(statement) -> list:
+    """The credit codes ``statement`` selects (one column, no line feed in any code), in its
+    order as far as the database keeps it (the caller sorts what is not in order).
+
+    On SQLite and PostgreSQL the database joins them into one text with line feeds
+    (``group_concat`` / ``string_agg`` over the ordered query), which is split here: a
+    million codes then cross over as one value instead of a million rows, each a tuple and a
+    string made one at a time. The number of rows comes along in the same pass: a code that
+    held a line feed would split into more than one, and the codes are then read row by row
+    (the pool file's checks say what is wrong with them). Elsewhere, row by row."""
+    dialect = db.session.connection().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        return _first_column(statement)
+    rows = statement.subquery()
+    code = rows.c[0]
+    joined = func.group_concat(code, "\n") if dialect == "sqlite" \
+        else func.string_agg(code, "\n")
+    count, text = db.session.connection().execute(select(func.count(), joined)).one()
+    if not count:
+        return []
+    codes = text.split("\n")
+    if len(codes) != count:
+        return _first_column(statement)
+    return codes
+
+
 @contextmanager
 def collector_paused():
     """Pause Python's cyclic garbage collector for a draw's bulk work. A million rows come off
@@ -262,13 +300,14 @@ def eligible_pools(task) -> Pools:
     """The task's pools as they would be frozen now.
 
     One query per grade (the index on status, grade and credit code serves each in code
-    order), read straight off the cursor; the employers at the cap are then cut out."""
+    order), its codes read as one text (:func:`_codes`); the employers at the cap are then
+    cut out."""
     from ..directory.models import Employer
     from ..planning.operations import task_filters_query
 
     query = task_filters_query(task).with_only_columns(Employer.credit_code)
     with collector_paused():
-        ids = {grade: _first_column(query.where(Employer.risk_grade == grade))
+        ids = {grade: _codes(query.where(Employer.risk_grade == grade))
                for grade in GRADES}
         cap = task.plan.yearly_cap
         return pools_by_grade(ids, checks_this_year(task.plan.year, at_least=cap), cap,
@@ -451,27 +490,33 @@ def prepare_target_draw(task, mode: str, declared_sources: Iterable[Mapping[str,
     if reasons:
         raise Conflict(reasons[0], {"task": reasons})
     conf = employers.latest_confirmation()
-    pools = eligible_pools(task)
-    parameters = {
-        "year": task.plan.year,
-        "ratios": {p.grade: str(p.ratio) for p in pools.pools},
-        "rule": "count = ceil(ratio x size), at least 1 when size > 0 and ratio > 0",
-        "yearly_cap": task.plan.yearly_cap,
-        "excluded_by_cap": pools.excluded_by_cap,
-        "task_type": task.task_type,
-        "filters": task.filters or {},
-        "window": [task.window_start.isoformat(), task.window_end.isoformat()],
-        "directory_confirmation": {"id": conf.id, "row_count": conf.row_count,
-                                   "at": to_local(conf.at).isoformat(timespec="seconds")},
-    }
-    label = {"id": task.id, "title": task.name, "lead_department": task.lead_department.name}
-    draw = commitments.prepare(kind=KIND, task_id=task.id, task_label=label,
-                               pools=pools.spec(), entropy_mode=entropy.value,
-                               declared_sources=sources, secret_specs=specs,
-                               parameters=parameters, actor=actor)
+    # The pools hold up to a million codes: they are read, frozen and dropped with the
+    # collector paused, which would otherwise walk their lists at each of its passes.
+    with collector_paused():
+        pools = eligible_pools(task)
+        parameters = {
+            "year": task.plan.year,
+            "ratios": {p.grade: str(p.ratio) for p in pools.pools},
+            "rule": "count = ceil(ratio x size), at least 1 when size > 0 and ratio > 0",
+            "yearly_cap": task.plan.yearly_cap,
+            "excluded_by_cap": pools.excluded_by_cap,
+            "task_type": task.task_type,
+            "filters": task.filters or {},
+            "window": [task.window_start.isoformat(), task.window_end.isoformat()],
+            "directory_confirmation": {"id": conf.id, "row_count": conf.row_count,
+                                       "at": to_local(conf.at).isoformat(timespec="seconds")},
+        }
+        label = {"id": task.id, "title": task.name,
+                 "lead_department": task.lead_department.name}
+        draw = commitments.prepare(kind=KIND, task_id=task.id, task_label=label,
+                                   pools=pools.spec(), entropy_mode=entropy.value,
+                                   declared_sources=sources, secret_specs=specs,
+                                   parameters=parameters, actor=actor)
+        sizes = {p.grade: p.size for p in pools.pools}
+        counts = {p.grade: p.count for p in pools.pools}
+        del pools
     audit.record("task.target_draw_prepared", "task", task.id,
-                 {"draw": draw.public_id, "sizes": {p.grade: p.size for p in pools.pools},
-                  "counts": {p.grade: p.count for p in pools.pools}}, actor=actor)
+                 {"draw": draw.public_id, "sizes": sizes, "counts": counts}, actor=actor)
     db.session.commit()
     return Prepared(draw, generated)
 
@@ -544,7 +589,7 @@ def execute_target_draw(draw, source_values: Iterable[Any], revealed_secrets: Ma
 
     def link(codes: list[str]) -> dict[str, dict[str, int]]:
         employer_ids.update(employers_by_code(codes))
-        return {code: {"employer_id": employer_ids.get(code)} for code in codes}
+        return {"employer_id": employer_ids}
 
     with collector_paused():
         draw = commitments.execute(

@@ -72,3 +72,20 @@ def test_parsed_ids_are_taken_only_for_the_same_bytes():
         checked = verify._check_pools({"pools": [pool]}, {"A": data}, problems,
                                       {"A": (given_data, wrong)})
         assert not problems and checked == [(pool, expect)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["91A", "91B", "91C", "92A", "9", "A"]), max_size=8),
+       st.sampled_from([0, 1, 2]))
+def test_pools_made_by_grade_say_whether_they_are_increasing(codes, cap):
+    from inspection.draws import target
+
+    pools = target.pools_by_grade({"A": list(codes)}, {"91B": 2}, cap, {"A": "0.5"})
+    pool = pools.pools[0]
+    assert pool.increasing == (len(set(codes)) == len(codes))
+    expected = outcome(verify.pool_file_bytes, pool.ids)
+    try:
+        found = commitments.pool_file(pool.ids, pool.increasing)[0]
+    except ValueError:
+        found = "refused"
+    assert found == expected

@@ -244,4 +244,5 @@ def test_engine_is_pure():
             imported.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             imported.add(node.module.split(".")[0])
-    assert imported <= {"__future__", "hashlib", "math", "re", "unicodedata", "decimal", "typing"}
+    assert imported <= {"__future__", "bisect", "hashlib", "math", "re", "unicodedata", "decimal",
+                        "typing"}

@@ -310,3 +310,39 @@ def test_directed_task_uses_the_task_filters(app, world):
                             ratios={g: "0.10" for g in "ABCD"})
         sizes = [p.size for p in target.preview(task_id).pools.pools]
         assert sizes == [0, 0, 20, 5]
+
+
+def test_a_pool_file_changed_in_the_store_stops_the_execution(app, world):
+    from inspection.core import storage
+
+    with app.app_context():
+        task_id = make_task(world)
+        draw = prepare(world, task_id).draw
+        pool = next(p for p in draw.pools if p.size)
+        path = storage.path(commitments.POOL_AREA, pool.sha256)
+        original = path.read_bytes()        # the store is shared by the tests: put it back
+        path.write_bytes(original.replace(b"\n", b"\n\n", 1))
+        try:
+            with pytest.raises(RuntimeError, match="SHA-256 differs"):
+                execute(world, draw.id)
+        finally:
+            path.write_bytes(original)
+        db.session.rollback()
+        assert db.session.get(Draw, draw.id).status == "prepared"
+        assert db.session.scalar(select(func.count(Visit.id))) == 0
+        assert db.session.scalar(select(func.count(DrawSelection.id))) == 0
+
+
+def test_codes_come_as_one_text_or_row_by_row(app, department):
+    from inspection.core.models import Department
+
+    with app.app_context():
+        query = select(Department.code).order_by(Department.code)
+        before = target._codes(query)
+        db.session.add(Department(name="换行", code="ZZ\nA"))
+        db.session.flush()
+        codes = target._codes(query)
+        # a code holding a line feed would split in two: the rows are read one by one
+        assert codes == [*before, "ZZ\nA"] and codes == list(db.session.scalars(query))
+        assert target._codes(query.where(Department.code == "none")) == []
+        db.session.rollback()
