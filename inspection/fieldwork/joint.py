@@ -237,11 +237,10 @@ def check_departments(body: dict, visit: Visit) -> dict[str, list[str]]:
         errors["departments"] = [_("A joint visit's record lists its departments, and each "
                                    "department's inspectors sign their part.")]
         return errors
-    department_of = {}
-    for member in _members(visit):
-        inspector = db.session.get(Inspector, member.inspector_id)
-        if inspector is not None and inspector.user_id is not None:
-            department_of[inspector.user_id] = member.department_id
+    members = _members(visit)
+    people = team_ops.inspectors_by_id(m.inspector_id for m in members)
+    department_of = {people[m.inspector_id].user_id: m.department_id for m in members
+                     if people[m.inspector_id].user_id is not None}
     signed: set[int] = set()
     for n, signature in enumerate(body.get("signatures") or []):
         signer = signature.get("signer") or {}

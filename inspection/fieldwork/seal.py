@@ -199,13 +199,13 @@ def part_hash(body: dict, department_id: Any) -> str | None:
     return None if content is None else hashlib.sha256(canonical(content)).hexdigest()
 
 
-def expected_signs(body: dict, signer: Any) -> str | None:
+def expected_signs(body: dict, signer: Any, content: str | None = None) -> str | None:
     """The hash a signer of this body signs: an inspector of a joint visit's record their
     department's part hash (None when their department is not listed), everyone else the
-    content hash."""
+    content hash (``content`` when the caller has it already)."""
     if body.get("departments") and isinstance(signer, dict) and signer.get("kind") == "inspector":
         return part_hash(body, signer.get("department_id"))
-    return content_hash(body)
+    return content if content is not None else content_hash(body)
 
 
 def is_sealed(body: dict) -> bool:
@@ -233,8 +233,7 @@ def seal_problems(body: dict) -> dict[str, list[str]]:
             problems[f"signatures.{n}.signs"] = ["other_content"]
             continue
         try:
-            expected = (expected_signs(body, signature.get("signer"))
-                        if body.get("departments") else content)
+            expected = expected_signs(body, signature.get("signer"), content)
         except NotCanonical:
             return {"_schema": ["not_canonical"]}
         if expected is None:

@@ -44,7 +44,7 @@ function questionBlock(ctx, item, q) {
   });
   const orderSlot = h('div', { class: 'order-slot' });
   const photoSlot = h('div', { class: 'photo-slot' });
-  let shownAs = undefined;
+  let shownAs;  // the answer was non-compliant when the order slot was last filled
   const draw = () => {
     const a = current();
     const bad = a.answer === 'non_compliant';

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 
 from field_sign_support import link_colleague, server_counts
-from test_field_offline import wait_all_sent
-from test_field_signing import TABLET, answer_all, download, make_page, sign, visit_number  # noqa: F401
+from test_field_signing import (TABLET, answer_all, download, make_page,  # noqa: F401 (fixture)
+                                seal_and_send, sign, sign_as_representative, visit_number)
 
 MAKE_JOINT = """
 import json, sys
@@ -74,21 +74,9 @@ def test_each_department_signs_its_part_on_one_tablet(make_page, live_server, se
 
         sign(page, f"inspector-{me['user_id']}", "mouse")
         sign(page, f"inspector-{other['user_id']}", "mouse")
-        page.fill("#rep-name", "王建国")
-        page.locator("#rep-name").blur()
-        page.locator("label.choice:has(input[name=rep-role][value=legal_representative])").click()
-        page.wait_for_selector('li.sign-row[data-signer="representative"] button:not([disabled])')
-        sign(page, "representative", "mouse")
+        sign_as_representative(page, "mouse")
         shots(page, "field-joint-signing")
-        page.click("#seal-record")
-        page.wait_for_selector("section.sealed-card")
-        seal = page.locator(".seal-code").inner_text()
-
-        page.context.set_offline(False)
-        wait_all_sent(page)
-        state = page.request.get(f"{base}/api/v1/field/visits/{number}/record").json()
-        assert state["seal"] == seal and state["complete"] is True
-        body = state["body"]
+        body = seal_and_send(page, base, number)["body"]
         assert body["departments"] == pack["departments"]
         signers = {s["signer"].get("user_id"): s for s in body["signatures"]}
         assert signers[other["user_id"]]["signer"]["department_id"] == shbx["department_id"]

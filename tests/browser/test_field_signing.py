@@ -79,6 +79,28 @@ def sign(page, signer: str, how: str, *, expect_refusal_of_scribble=False):
     page.wait_for_selector(f'li.sign-row.signed[data-signer="{signer}"]')
 
 
+def sign_as_representative(page, how: str, name: str = "王建国"):
+    """The employer's representative: name and role (legal representative), then the pad."""
+    page.fill("#rep-name", name)
+    page.locator("#rep-name").blur()
+    page.locator("label.choice:has(input[name=rep-role][value=legal_representative])").click()
+    page.wait_for_selector('li.sign-row[data-signer="representative"] button:not([disabled])')
+    sign(page, "representative", how)
+
+
+def seal_and_send(page, base: str, number: str) -> dict:
+    """Seal on the phone, go online, wait for every entry to be sent; the server's record
+    state, which holds that seal and is complete."""
+    page.click("#seal-record")
+    page.wait_for_selector("section.sealed-card")
+    seal = page.locator(".seal-code").inner_text()
+    page.context.set_offline(False)
+    wait_all_sent(page)
+    state = page.request.get(f"{base}/api/v1/field/visits/{number}/record").json()
+    assert state["seal"] == seal and state["complete"] is True
+    return state
+
+
 @pytest.mark.parametrize("size,how,index", [(PHONE, "touch", -1), (TABLET, "mouse", -2)],
                          ids=["phone", "tablet"])
 def test_sign_rotate_seal_void_sign_again_and_sync(make_page, live_server, server_python, shots,
@@ -132,11 +154,7 @@ def test_sign_rotate_seal_void_sign_again_and_sync(make_page, live_server, serve
     # the colleague signs: a scribble is refused on the phone, as the server would
     sign(page, f"inspector-{other['user_id']}", how, expect_refusal_of_scribble=True)
     # the representative: name and role, then the signature
-    page.fill("#rep-name", "王建国")
-    page.locator("#rep-name").blur()
-    page.locator("label.choice:has(input[name=rep-role][value=legal_representative])").click()
-    page.wait_for_selector('li.sign-row[data-signer="representative"] button:not([disabled])')
-    sign(page, "representative", how)
+    sign_as_representative(page, how)
     if size is PHONE:
         shots(page, "field-signing-view")
     page.click("#seal-record")
@@ -272,15 +290,7 @@ def test_refusal_with_a_witness_is_sealed_and_arrives(make_page, live_server, se
     assert page.locator('li.sign-row[data-signer="representative"]').count() == 0
     page.wait_for_selector("#seal-record:not([disabled])")
     shots(page, "field-refusal-view")
-    page.click("#seal-record")
-    page.wait_for_selector("section.sealed-card")
-    seal = page.locator(".seal-code").inner_text()
-
-    page.context.set_offline(False)
-    wait_all_sent(page)
-    state = page.request.get(f"{base}/api/v1/field/visits/{number}/record").json()
-    assert state["seal"] == seal and state["complete"] is True
-    body = state["body"]
+    body = seal_and_send(page, base, number)["body"]
     assert body["result_category"] == "unreachable"
     assert body["refusal"]["reason"] == "nobody_present"
     assert body["refusal"]["witnesses"] == [{"name": "物业管理员 李明"}]
