@@ -85,7 +85,7 @@ def build(url: str, files: Path, employers: int, reset: bool) -> None:
     from inspection.directory.models import Employer
     from inspection.draws.models import Draw
     from inspection.extensions import db
-    from inspection.fieldwork.models import Visit, VisitItem, VisitTask
+    from inspection.fieldwork.models import Visit, VisitTask
     from inspection.planning import operations as plans
     from inspection.planning.demo import PLAN
     from inspection.planning.models import Task
@@ -162,9 +162,6 @@ def build(url: str, files: Path, employers: int, reset: bool) -> None:
             db.session.execute(insert(VisitTask), [
                 {"visit_id": v, "task_id": t.id, "draw_id": draws[t.id], "pool_name": "A",
                  "rank": r} for r, v in enumerate(visit_ids, 1)])
-            db.session.execute(insert(VisitItem), [
-                {"visit_id": v, "task_id": t.id, "item_version_id": ti.item_version_id}
-                for v in visit_ids for ti in t.items])
         earlier.status = "closed"
         spring.status = "targets_drawn"
         db.session.commit()

@@ -92,10 +92,14 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        from inspection.core.references import include_object_for
+
+        # On PostgreSQL some foreign keys are checked by statement (migration 0009).
+        args = {"include_object": include_object_for(connection.dialect.name), **conf_args}
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
-            **conf_args
+            **args
         )
 
         with context.begin_transaction():

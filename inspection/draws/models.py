@@ -108,7 +108,8 @@ class DrawSelection(db.Model):
 
     __tablename__ = "draw_selection"
     id: Mapped[int] = mapped_column(primary_key=True)
-    draw_id: Mapped[int] = mapped_column(ForeignKey("draw.id"), index=True)
+    #: (the unique triple (draw_id, pool_name, rank) serves lookups by draw)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draw.id"))
     pool_name: Mapped[str] = mapped_column(String(40))
     rank: Mapped[int] = mapped_column(Integer)            # 1 = selected first
     position: Mapped[int] = mapped_column(Integer)        # line of the pool file

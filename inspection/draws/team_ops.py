@@ -40,7 +40,8 @@ from ..catalogue.models import CheckItemVersion
 from ..directory.inspectors import operations as inspector_ops
 from ..directory.models import Employer, Inspector, InspectorPool, InspectorStatus
 from ..extensions import db
-from ..fieldwork.models import Visit, VisitItem, VisitStatus, VisitTask
+from ..fieldwork.models import Visit, VisitStatus, VisitTask
+from ..fieldwork.visits import item_versions
 from ..planning.models import Task, TaskStatus
 from . import commitments, teams, verify
 from .models import (Draw, DrawKind, DrawStatus, InspectorExclusion,
@@ -732,10 +733,10 @@ def my_visits(user: User) -> list[Assignment]:
     for visit in visits:
         team = members_of(visit)
         people = inspectors_by_id(m.inspector_id for m in team)
-        items = db.session.scalars(select(CheckItemVersion.name)
-                                   .join(VisitItem, VisitItem.item_version_id == CheckItemVersion.id)
-                                   .where(VisitItem.visit_id == visit.id)
-                                   .order_by(VisitItem.id)).all()
+        ids = item_versions(visit.id)
+        names = dict(db.session.execute(select(CheckItemVersion.id, CheckItemVersion.name)
+                                        .where(CheckItemVersion.id.in_(ids))).tuples().all())
+        items = [names[i] for i in ids]
         tasks = db.session.scalars(select(Task).join(VisitTask, VisitTask.task_id == Task.id)
                                    .where(VisitTask.visit_id == visit.id)
                                    .order_by(Task.id)).all()

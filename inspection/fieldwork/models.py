@@ -39,7 +39,6 @@ class Visit(db.Model):
 
     employer: Mapped[Employer] = relationship()
     tasks: Mapped[list[VisitTask]] = relationship(back_populates="visit", order_by="VisitTask.id")
-    items: Mapped[list[VisitItem]] = relationship(back_populates="visit", order_by="VisitItem.id")
 
 
 class VisitTask(db.Model):
@@ -48,7 +47,8 @@ class VisitTask(db.Model):
 
     __tablename__ = "visit_task"
     id: Mapped[int] = mapped_column(primary_key=True)
-    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    #: (the unique pair (visit_id, task_id) serves lookups by visit)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"))
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
     draw_id: Mapped[int] = mapped_column(ForeignKey("draw.id"))
     pool_name: Mapped[str] = mapped_column(String(40))
@@ -57,20 +57,6 @@ class VisitTask(db.Model):
     visit: Mapped[Visit] = relationship(back_populates="tasks")
 
     __table_args__ = (UniqueConstraint("visit_id", "task_id", name="uq_visit_task_pair"),)
-
-
-class VisitItem(db.Model):
-    """A check item (pinned version) to check on this visit, for a task."""
-
-    __tablename__ = "visit_item"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"))
-    item_version_id: Mapped[int] = mapped_column(ForeignKey("check_item_version.id"))
-
-    visit: Mapped[Visit] = relationship(back_populates="items")
-
-    __table_args__ = (UniqueConstraint("visit_id", "item_version_id", name="uq_visit_item_pair"),)
 
 
 # --- the field app's uploads (issue 5, docs/field-sync.md) ------------------------------------

@@ -34,11 +34,12 @@ from ..draws.models import TeamMember
 from ..extensions import db
 from ..planning.models import Task
 from . import joint, photos, signing
-from .models import EvidencePhoto, RecordRevision, Visit, VisitItem, VisitStatus, VisitTask
+from .models import EvidencePhoto, RecordRevision, Visit, VisitStatus, VisitTask
 from .refusals import (MIN_INSPECTOR_SIGNATURES, NEED_REFUSAL, REFUSAL_RULES,
                        REPRESENTATIVE_ROLES)
 from .results import CATEGORY_RULES, categories, check_record, label
 from .schemas import RecordBodySchema
+from .visits import item_versions
 
 KEY = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 #: Largest record body accepted (canonical JSON), in bytes.
@@ -105,11 +106,13 @@ def _tasks(visit: Visit) -> list[Task]:
 
 
 def _versions(visit: Visit) -> list[tuple[CheckItemVersion, str]]:
-    return db.session.execute(
+    """(item version, item code) the visit checks, in its order (:func:`.visits.item_versions`)."""
+    ids = item_versions(visit.id)
+    found = {v.id: (v, code) for v, code in db.session.execute(
         select(CheckItemVersion, CheckItem.code)
-        .join(VisitItem, VisitItem.item_version_id == CheckItemVersion.id)
         .join(CheckItem, CheckItem.id == CheckItemVersion.item_id)
-        .where(VisitItem.visit_id == visit.id).order_by(VisitItem.id)).all()
+        .where(CheckItemVersion.id.in_(ids))).tuples()} if ids else {}
+    return [found[i] for i in ids]
 
 
 def _summary(visit: Visit, tasks: list[Task], versions, team: list[dict]) -> dict:

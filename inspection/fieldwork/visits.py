@@ -5,25 +5,26 @@ For each drawn employer, in selection order:
 
 * if the employer already has an **open** visit (planned or assigned) of the same year, made
   for another **open** task (targets or teams drawn), whose date window overlaps this task's
-  window, the visit is **merged**: it now serves this task too (a :class:`VisitTask`), gets
-  this task's items, and its window shrinks to the intersection of the two;
+  window, the visit is **merged**: it now serves this task too (a :class:`VisitTask`), and so
+  checks this task's items too, and its window shrinks to the intersection of the two;
 * otherwise a new visit is created with the next public number of the year
   (``2026-000123``) and the task's window.
 
-Each visit lists every pinned item version once (:class:`VisitItem` is unique per visit and
-version): when two tasks pin the same version, it is checked once. The caller serialises
+A visit checks the item versions its tasks pinned (:func:`item_versions`): derived from its
+:class:`VisitTask` links, never copied per visit (the tasks' items are fixed once a task is
+approved). When two tasks pin the same version, it is checked once. The caller serialises
 target draws of a year (``target._lock_year``), so numbering and merging see each other.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, exists, func, insert, literal, select, true, union_all
+from sqlalchemy import exists, func, select
 
 from ..core.bulk import bulk_insert
 from ..core.models import utcnow
 from ..extensions import db
-from .models import Visit, VisitItem, VisitStatus, VisitTask
+from .models import Visit, VisitStatus, VisitTask
 
 OPEN_VISIT = (VisitStatus.PLANNED.value, VisitStatus.ASSIGNED.value)
 CHUNK = 500
@@ -130,10 +131,9 @@ def place(task, draw, picks: list[tuple[str, int, int | None]]) -> Placement:
     ``(pool, rank, employer_id)`` in visit order. Does not commit.
 
     Built for tens of thousands of picks: the joinable visits are found in one pass; the new
-    visits (numbered as one block) and their task links are each one bulk insert, and the
-    items one ``INSERT ... SELECT`` in the database (:func:`_insert_items`)."""
+    visits (numbered as one block) and their task links are each one bulk insert. The visits'
+    items follow from the links (:func:`item_versions`)."""
     year = task.plan.year
-    versions = list(dict.fromkeys(ti.item_version_id for ti in task.items))
     picks = [p for p in picks if p[2] is not None]
     result = Placement()
     if not picks:
@@ -150,34 +150,21 @@ def place(task, draw, picks: list[tuple[str, int, int | None]]) -> Placement:
     links = [(visit_of[emp], pool, rank) for pool, rank, emp in picks]
     bulk_insert(VisitTask.__table__, ("visit_id", "pool_name", "rank"), links,
                 {"task_id": task.id, "draw_id": draw.id})
-    _insert_items(task.id, draw.id, versions)
     db.session.flush()
     result.created, result.merged = len(new_ids), len(existing)
     result.visits = visit_of
     return result
 
 
-def _insert_items(task_id: int, draw_id: int, versions: list[int]) -> None:
-    """Give every visit the draw just linked to the task each of the task's item
-    ``versions`` it does not list yet: all of them on a new visit, the missing ones on a
-    merged visit (each version once per visit). One ``INSERT ... SELECT``: the rows are made
-    by the database, in the order of the links (selection order), then of ``versions``."""
-    if not versions:
-        return
-    # The versions as rows (ordinal, id): a UNION ALL of one-row SELECTs, which every
-    # database reads (SQLite does not name the columns of a VALUES list).
-    wanted = union_all(*(select(literal(n, Integer).label("ordinal"),
-                                literal(version, Integer).label("item_version_id"))
-                         for n, version in enumerate(versions))).subquery("wanted")
-    link, item = VisitTask.__table__, VisitItem.__table__
-    rows = (select(link.c.visit_id, literal(task_id, Integer), wanted.c.item_version_id)
-            .select_from(link.join(wanted, true()))
-            .where(link.c.task_id == task_id, link.c.draw_id == draw_id,
-                   ~exists().where(item.c.visit_id == link.c.visit_id,
-                                   item.c.item_version_id == wanted.c.item_version_id))
-            .order_by(link.c.id, wanted.c.ordinal))
-    db.session.execute(insert(item).from_select(
-        ["visit_id", "task_id", "item_version_id"], rows))
+def item_versions(visit_id: int) -> list[int]:
+    """The item versions a visit checks, each once, in the order of its tasks (the order they
+    joined the visit), then of each task's items: the versions its tasks pinned."""
+    from ..planning.models import TaskItem
+
+    rows = db.session.scalars(
+        select(TaskItem.item_version_id).join(VisitTask, VisitTask.task_id == TaskItem.task_id)
+        .where(VisitTask.visit_id == visit_id).order_by(VisitTask.id, TaskItem.id)).all()
+    return list(dict.fromkeys(rows))
 
 
 def visits_of_task(task_id: int):

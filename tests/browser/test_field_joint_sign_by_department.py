@@ -19,7 +19,8 @@ from inspection.core.models import Department
 from inspection.catalogue.models import CheckItemVersion
 from inspection.directory.models import Inspector
 from inspection.draws.models import TeamMember
-from inspection.fieldwork.models import Visit, VisitItem
+from inspection.fieldwork.models import Visit
+from inspection.fieldwork.visits import item_versions
 number, inspector_id, undo = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "undo"
 with app.app_context():
     visit = db.session.scalar(select(Visit).where(Visit.number == number))
@@ -31,8 +32,7 @@ with app.app_context():
         TeamMember.replaced_at.is_(None)))
     member.department_id = to.id
     db.session.get(Inspector, inspector_id).department_id = to.id
-    version = db.session.scalars(select(VisitItem.item_version_id).where(
-        VisitItem.visit_id == visit.id).order_by(VisitItem.id)).all()[-1]
+    version = item_versions(visit.id)[-1]
     # the catalogue's versions are immutable through the ORM: this is the test's own change
     db.session.execute(update(CheckItemVersion).where(CheckItemVersion.id == version)
                        .values(department_id=to.id))

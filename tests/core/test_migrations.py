@@ -2,12 +2,14 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from inspection.core.references import include_object_for
 from inspection.extensions import db
 
 
 def test_models_match_migrations(app):
     with app.app_context(), db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={
+            "compare_type": True, "include_object": include_object_for(conn.dialect.name)})
         diff = compare_metadata(context, db.metadata)
     assert diff == [], f"models and migrations differ; add a migration: {diff}"
 

@@ -13,7 +13,8 @@ from inspection.directory.models import Employer
 from inspection.draws import commitments, target
 from inspection.draws.models import Draw, DrawSelection
 from inspection.extensions import db
-from inspection.fieldwork.models import Visit, VisitItem, VisitTask
+from inspection.fieldwork import visits
+from inspection.fieldwork.models import Visit, VisitTask
 from inspection.planning.models import Task
 
 from target_support import (SECRETS, build_world, execute, make_task, office, prepare,
@@ -64,7 +65,7 @@ def test_prepare_execute_creates_visits(app, world):
         for visit, link in rows:
             assert (visit.window_start, visit.window_end) == (date(2026, 4, 1), date(2026, 6, 30))
             assert visit.status == "planned" and link.draw_id == draw.id
-            assert len(visit.items) == 2
+            assert len(visits.item_versions(visit.id)) == 2
         # visit order follows the draw: grade A first, then B ranks 1..3 ...
         order = sorted(((vt.pool_name, vt.rank), v.number) for v, vt in rows)
         assert [n for _k, n in order] == sorted(n for _k, n in order)
@@ -211,9 +212,9 @@ def test_merge_overlapping_tasks_into_one_visit(app, department):
             assert sorted(vt.task_id for vt in visit.tasks) == [one, two]
             assert (visit.window_start, visit.window_end) == (date(2026, 5, 15),
                                                               date(2026, 6, 30))
-            codes = sorted(db.session.get(CheckItemVersion, i.item_version_id).item.code
-                           for i in visit.items)
-            assert codes == ["LR-01", "LR-06", "LR-08"]  # LR-01 pinned by both: once
+            codes = [db.session.get(CheckItemVersion, i).item.code
+                     for i in visits.item_versions(visit.id)]
+            assert codes == ["LR-06", "LR-01", "LR-08"]  # LR-01 pinned by both: once
         rows = target.results(db.session.get(Draw, d2.id))
         assert all(r.joined_existing and r.other_tasks == [(one, "工资专项")] for r in rows)
         first_rows = target.results(db.session.scalar(select(Draw).where(Draw.task_id == one)))
@@ -232,7 +233,7 @@ def test_no_merge_when_windows_do_not_overlap(app, department):
         execute(w, prepare(w, two).draw.id)
         assert db.session.scalar(select(func.count(Visit.id))) == 4
         assert all(len(v.tasks) == 1 for v in db.session.scalars(select(Visit)))
-        assert db.session.scalar(select(func.count(VisitItem.id))) == 4
+        assert all(len(visits.item_versions(v.id)) == 1 for v in db.session.scalars(select(Visit)))
 
 
 def test_no_merge_into_a_closed_visit(app, department):

@@ -9,8 +9,10 @@ from inspection.core.models import AuditEntry, User
 from inspection.directory.models import Inspector
 from inspection.draws.models import TeamMember
 from inspection.extensions import db
+from inspection.fieldwork import visits
 from inspection.fieldwork.models import (ItemAssignment, RecordRevision, Visit, VisitArrangement,
-                                         VisitItem, VisitTask)
+                                         VisitTask)
+from inspection.planning.models import TaskItem
 
 from field_support import jpeg, link, new_key, photo_ref, put_photo, record, setup
 
@@ -30,15 +32,15 @@ def _second_item(app, number) -> str:
     """Give the visit a second check item (of the same task) and return its code."""
     with app.app_context():
         visit = db.session.scalar(select(Visit).where(Visit.number == number))
-        have = set(db.session.scalars(select(VisitItem.item_version_id)
-                                      .where(VisitItem.visit_id == visit.id)))
+        have = set(visits.item_versions(visit.id))
         item = next(i for i in db.session.scalars(select(CheckItem).order_by(CheckItem.code))
                     if i.current is not None and i.current.id not in have
                     and i.current.questions)
         task_id = db.session.scalar(select(VisitTask.task_id)
                                     .where(VisitTask.visit_id == visit.id))
-        db.session.add(VisitItem(visit_id=visit.id, task_id=task_id,
-                                 item_version_id=item.current.id))
+        # (a task's items are fixed once approved through the operations: the test's own
+        # change; every visit of the task now checks the item too)
+        db.session.add(TaskItem(task_id=task_id, item_version_id=item.current.id))
         db.session.commit()
         return item.code
 

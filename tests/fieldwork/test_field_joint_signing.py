@@ -12,8 +12,9 @@ from inspection.core import operations as core_ops
 from inspection.directory.models import Inspector
 from inspection.draws.models import TeamMember
 from inspection.extensions import db
-from inspection.fieldwork import seal
-from inspection.fieldwork.models import RecordRevision, Visit, VisitItem, VisitTask
+from inspection.fieldwork import seal, visits
+from inspection.fieldwork.models import RecordRevision, Visit, VisitTask
+from inspection.planning.models import TaskItem
 
 from field_support import new_key, record, setup
 from seal_support import (inspector, put_record, put_signature, ref, representative,
@@ -38,8 +39,7 @@ def _joint_visit(app, department, login_as):
         other.department_id = shbx.id
         db.session.get(Inspector, other.inspector_id).department_id = shbx.id
         lead = next(m.department_id for m in members if m.is_leader)
-        have = set(db.session.scalars(select(VisitItem.item_version_id)
-                                      .where(VisitItem.visit_id == visit.id)))
+        have = set(visits.item_versions(visit.id))
         item = next(i for i in db.session.scalars(select(CheckItem).order_by(CheckItem.code))
                     if i.current is not None and i.current.id not in have
                     and i.current.questions)
@@ -48,8 +48,9 @@ def _joint_visit(app, department, login_as):
                            .values(department_id=shbx.id))
         task_id = db.session.scalar(select(VisitTask.task_id)
                                     .where(VisitTask.visit_id == visit.id))
-        db.session.add(VisitItem(visit_id=visit.id, task_id=task_id,
-                                 item_version_id=item.current.id))
+        # (a task's items are fixed once approved through the operations: the test's own
+        # change; every visit of the task now checks the item too)
+        db.session.add(TaskItem(task_id=task_id, item_version_id=item.current.id))
         db.session.commit()
         departments = {"lead": lead, "other": shbx.id}
         code, questions = item.code, [q.code for q in item.current.questions]
