@@ -22,7 +22,7 @@ Then, in this process and the same database:
   them out would cost the floor a join;
 - ``draw``: :func:`inspection.draws.target.prepare_target_draw` (pools frozen, cap applied,
   pool files written and hashed, commitment) plus :func:`execute_target_draw` (the RFC 3797
-  engine on every pool, the self-verification, the selections, the visits created or merged),
+  engine on every pool, the self-verification, the visits created or merged and their links),
   in the "secrets" mode with two parties, each step committed;
 - ``verify``: the standalone verifier, ``python -I -S verify.py record.json POOL_FILES...`` in a
   directory holding only ``verify.py`` and ``rfc3797.py``, as anyone would run it, on the

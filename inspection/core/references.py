@@ -14,8 +14,6 @@ SET_CHECKED = frozenset({
     "fk_visit_task_visit_id_visit",
     "fk_visit_task_task_id_task",
     "fk_visit_task_draw_id_draw",
-    "fk_draw_selection_draw_id_draw",
-    "fk_draw_selection_employer_id_employer",
 })
 
 

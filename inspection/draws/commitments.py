@@ -14,8 +14,8 @@ import re
 import secrets as _secrets
 from dataclasses import dataclass
 from itertools import count as counting, islice, repeat
-from operator import eq, itemgetter, lt
-from typing import Any, Callable, Iterable, Mapping
+from operator import eq, lt
+from typing import Any, Iterable
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
@@ -206,14 +206,14 @@ def lock(draw_id: int) -> Draw:
 
 
 def execute(draw_id: int, *, source_values: list[list[Any]], revealed: dict[str, str],
-            actor: User | None,
-            link: Callable[[list[str]], Mapping[str, Mapping[str, Any]]] | None = None) -> Draw:
+            actor: User | None, selection_rows: bool = True) -> Draw:
     """Run the draw once. A second call (even at the same moment from another worker) finds
     the draw executed and raises :class:`Conflict`; the first result stands.
 
-    ``link`` gives further columns of the :class:`DrawSelection` rows, for all the selected
-    candidates at once, so that the rows are written whole: by column name (``employer_id``),
-    the column's value (an id) by candidate; a candidate left out gets None."""
+    The result is the record (``results``: each pool's positions and candidates in selection
+    order). ``selection_rows``: also write it as :class:`DrawSelection` rows. A target draw
+    does not: its caller writes one visit link per drawn employer, which carries the pool
+    and rank (docs/draws.md "Writing the result")."""
     draw = lock(draw_id)
     if draw.status == DrawStatus.EXECUTED.value:
         raise Conflict(_("This draw was executed at %(when)s; its result is final.",
@@ -272,29 +272,10 @@ def execute(draw_id: int, *, source_values: list[list[Any]], revealed: dict[str,
     problems_found = verify.verify(record, texts, parsed)
     if problems_found:
         raise RuntimeError("draw record fails its own verification: " + "; ".join(problems_found))
-    columns = ["pool_name", "rank", "position", "candidate"]
-    if link is not None and rows:
-        extra = link([row[3] for row in rows])
-        keys = sorted(extra)
-        columns += keys
-        if len(keys) == 1:                  # the usual case (employer_id): one look-up a row
-            value = extra[keys[0]].get
-            rows = [(*row, value(row[3])) for row in rows]
-        elif keys:
-            values = [extra[key].get for key in keys]
-            rows = [(*row, *(value(row[3]) for value in values)) for row in rows]
-        if keys:
-            # In the order of the rows they reference (employers), not of the draw: each
-            # row's foreign key look-up then walks the parent table in order, and leaves
-            # the database's page cache in another order than the visits that follow take
-            # (rank and pool say the selection order; the row ids mean nothing).
-            linked = itemgetter(*range(len(columns) - len(keys), len(columns)))
-            try:
-                rows.sort(key=linked)
-            except TypeError:               # an id is missing (None): those rows first
-                rows.sort(key=lambda row: [(v is not None, v or 0) for v in row[-len(keys):]])
-    # The database's bulk path, not an ORM object per selection.
-    bulk_insert(DrawSelection.__table__, columns, rows, {"draw_id": draw.id})
+    if selection_rows:
+        # The database's bulk path, not an ORM object per selection.
+        bulk_insert(DrawSelection.__table__, ("pool_name", "rank", "position", "candidate"),
+                    rows, {"draw_id": draw.id})
     draw.execution = execution
     draw.record = record
     draw.record_sha256 = hashlib.sha256(audit.canonical_json(record)).hexdigest()

@@ -104,7 +104,9 @@ class DrawSecret(db.Model):
 
 
 class DrawSelection(db.Model):
-    """One pick of an executed draw, in selection order. Never edited (the list is locked)."""
+    """One pick of an executed team draw, in selection order. Never edited (the list is
+    locked). A target draw's picks are its record and its visit links (pool, rank): see
+    :func:`inspection.draws.target.results`."""
 
     __tablename__ = "draw_selection"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -45,7 +45,7 @@ from ..core.models import User
 from ..core.timeutil import to_local
 from ..extensions import db
 from . import commitments, verify
-from .models import Draw, DrawKind, DrawSelection, DrawStatus, EntropyMode
+from .models import Draw, DrawKind, DrawStatus, EntropyMode
 
 GRADES = ("A", "B", "C", "D")
 KIND = DrawKind.TARGET.value
@@ -229,7 +229,7 @@ def checks_this_year(year: int, at_least: int = 1) -> dict[str, int]:
     out: dict[str, int] = {}
     for condition in _one_of(Employer.id, sorted(counts)):
         for employer_id, code in conn.execute(
-                select(Employer.id, Employer.credit_code).where(condition)):
+                select(Employer.id, Employer.credit_code).where(condition)).all():
             out[code] = counts[employer_id]
     return out
 
@@ -585,20 +585,15 @@ def execute_target_draw(draw, source_values: Iterable[Any], revealed_secrets: Ma
                          status=task.status))
     values = [] if draw.entropy_mode == EntropyMode.SYSTEM.value or \
         draw.status != DrawStatus.PREPARED.value else parse_source_values(draw, source_values)
-    employer_ids: dict[str, int] = {}
-
-    def link(codes: list[str]) -> dict[str, dict[str, int]]:
-        employer_ids.update(employers_by_code(codes))
-        return {"employer_id": employer_ids}
-
     with collector_paused():
+        # The list is the record; the visit links written next carry each drawn employer's
+        # pool and rank (no DrawSelection rows: they would repeat the links).
         draw = commitments.execute(
-            draw.id, source_values=values, actor=actor, link=link,
+            draw.id, source_values=values, actor=actor, selection_rows=False,
             revealed={k: str(v) for k, v in (revealed_secrets or {}).items()})
-        order = {p.name: p.ordinal for p in draw.pools}
-        picks = [(result["pool"], rank, employer_ids.get(code))
-                 for result in sorted(draw.record["results"], key=lambda r: order[r["pool"]])
-                 for rank, code in enumerate(result["selected"], 1)]
+        drawn = _drawn(draw)
+        employer_ids = employers_by_code([code for _pool, _rank, _pos, code in drawn])
+        picks = [(pool, rank, employer_ids.get(code)) for pool, rank, _pos, code in drawn]
         placed = visits.place(task, draw, picks)
     previous = task.status
     task.status = TaskStatus.TARGETS_DRAWN.value
@@ -649,20 +644,41 @@ class ResultRow:
     joined_existing: bool = False
 
 
-def results(draw: Draw, with_visits: bool = True) -> list[ResultRow]:
-    """The drawn employers per pool in selection order, with their visits."""
+def _drawn(draw: Draw) -> list[tuple[str, int, int, str]]:
+    """(pool, rank, position, credit code) of every drawn employer, pools in their order,
+    each in selection order: the executed draw's record."""
+    order = {p.name: p.ordinal for p in draw.pools}
+    return [(result["pool"], rank, position, code)
+            for result in sorted((draw.record or {}).get("results", []),
+                                 key=lambda r: order.get(r["pool"], len(order)))
+            for rank, (position, code) in enumerate(zip(result["positions"],
+                                                        result["selected"]), 1)]
+
+
+def employer_names(codes: list[str]) -> dict[str, tuple[int, str]]:
+    """(employer id, name) by credit code, for the codes that exist: one query."""
     from ..directory.models import Employer
+
+    found: dict[str, tuple[int, str]] = {}
+    for condition in _one_of(Employer.credit_code, sorted(set(codes))):
+        for code, employer_id, name in db.session.execute(
+                select(Employer.credit_code, Employer.id, Employer.name).where(condition)).all():
+            found[code] = (employer_id, name)
+    return found
+
+
+def results(draw: Draw, with_visits: bool = True) -> list[ResultRow]:
+    """The drawn employers per pool in selection order (from the record), with their
+    visits (the links of the draw, by pool and rank)."""
     from ..fieldwork.models import Visit, VisitTask
     from ..planning.models import Task
 
-    rows = db.session.execute(
-        select(DrawSelection, Employer.name)
-        .outerjoin(Employer, Employer.id == DrawSelection.employer_id)
-        .where(DrawSelection.draw_id == draw.id)).all()
-    order = {p.name: p.ordinal for p in draw.pools}
-    rows.sort(key=lambda r: (order.get(r[0].pool_name, 99), r[0].rank))
-    out = [ResultRow(s.pool_name, s.rank, s.position, s.candidate, name or "", s.employer_id)
-           for s, name in rows]
+    drawn = _drawn(draw)
+    employers = employer_names([code for _pool, _rank, _pos, code in drawn])
+    out = []
+    for pool, rank, position, code in drawn:
+        employer_id, name = employers.get(code, (None, ""))
+        out.append(ResultRow(pool, rank, position, code, name, employer_id))
     if not with_visits or not out:
         return out
     links = db.session.execute(

@@ -77,7 +77,7 @@ def _open_visit_ids(employer_ids: list[int], year: int, start, end,
         # Many employers (a large draw): one pass over the year's joinable visits is cheaper
         # than hundreds of IN lists.
         wanted = set(employer_ids)
-        for employer_id, visit_id in conn.execute(query):
+        for employer_id, visit_id in conn.execute(query).all():     # (fetchall: one call)
             if employer_id in wanted:
                 found.setdefault(employer_id, visit_id)
         return found

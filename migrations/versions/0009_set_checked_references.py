@@ -1,7 +1,6 @@
 """PostgreSQL: the draw's bulk references checked once per statement; their targets kept
 
-A target draw writes tens of thousands of visits, visit links and selections in one
-transaction. PostgreSQL enforces a FOREIGN KEY by a trigger per inserted row, which runs a
+A target draw writes tens of thousands of visits and visit links in one transaction. PostgreSQL enforces a FOREIGN KEY by a trigger per inserted row, which runs a
 query and locks the referenced row (``SELECT ... FOR KEY SHARE``): for 25,000 visits that
 locked 25,000 employer rows spread over the 1,000,000-row directory (each lock writes the
 row's page) and cost more than the whole rest of the draw.
@@ -16,7 +15,7 @@ rules that make the per-row locks unnecessary:
   不得更改") and every step is kept on record (seed 002 五(二) "全程留痕", seed 000 五);
   ``refuse_delete`` / ``refuse_key_change`` refuse both;
 * the references themselves never change once written (a visit stays the visit of its
-  employer; a draw's links and selections are locked): ``refuse_reference_change``.
+  employer; a draw's links are locked): ``refuse_reference_change``.
 
 Also on PostgreSQL, the unique index of ``employer.credit_code`` carries the employer's id
 (``INCLUDE (id)``): the draw finds the ids of the 25,000 codes it drew from the index alone,
@@ -39,21 +38,21 @@ depends_on = None
 REFERENCES = {
     'visit': [('employer_id', 'employer')],
     'visit_task': [('visit_id', 'visit'), ('task_id', 'task'), ('draw_id', 'draw')],
-    'draw_selection': [('draw_id', 'draw'), ('employer_id', 'employer')],
 }
 KEPT = ('employer', 'visit', 'task', 'draw')
 
 FUNCTIONS = r"""
 CREATE FUNCTION check_references() RETURNS trigger LANGUAGE plpgsql AS $$
 -- Arguments: pairs (column, referenced table); the new rows are the transition table
--- new_rows. Raises foreign_key_violation, naming a missing key, like a FOREIGN KEY.
+-- new_rows. Raises foreign_key_violation, naming a missing key, like a FOREIGN KEY. The
+-- distinct keys are probed in order (about twice as fast as in the order they came).
 DECLARE
   i integer := 0;
   missing text;
 BEGIN
   WHILE i < TG_NARGS LOOP
     EXECUTE format('SELECT n.k::text FROM (SELECT DISTINCT %1$I AS k FROM new_rows '
-                   'WHERE %1$I IS NOT NULL) n '
+                   'WHERE %1$I IS NOT NULL ORDER BY 1) n '
                    'WHERE NOT EXISTS (SELECT FROM %2$I p WHERE p.id = n.k) LIMIT 1',
                    TG_ARGV[i], TG_ARGV[i + 1])
       INTO missing;

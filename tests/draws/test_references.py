@@ -1,7 +1,8 @@
-"""The references a draw writes in bulk (visit -> employer; visit_task -> visit, task, draw;
-draw_selection -> draw, employer) are refused when they name no row, on either database:
-SQLite by its FOREIGN KEYs, PostgreSQL by one check per statement (migration 0009), which
-also keeps the rows they name (never deleted, never renumbered) and the references fixed."""
+"""The references a target draw writes in bulk (visit -> employer; visit_task -> visit, task,
+draw) are refused when they name no row, on either database: SQLite by its FOREIGN KEYs,
+PostgreSQL by one check per statement (migration 0009), which also keeps the rows they name
+(never deleted, never renumbered) and the references fixed. Selections (of team draws) keep
+their FOREIGN KEYs everywhere."""
 from datetime import date
 
 import pytest

@@ -54,11 +54,18 @@ def test_prepare_execute_creates_visits(app, world):
         assert draw.status == "executed"
         assert commitments.verify_draw(draw) == []
         assert db.session.get(Task, task_id).status == "targets_drawn"
-        picks = db.session.scalars(select(DrawSelection).where(
-            DrawSelection.draw_id == draw.id)).all()
+        picks = target.results(draw)
         assert len(picks) == 10 and all(p.employer_id for p in picks)
         codes = {db.session.get(Employer, p.employer_id).credit_code for p in picks}
-        assert codes == {p.candidate for p in picks}
+        assert codes == {p.credit_code for p in picks}
+        assert [(p.pool, p.rank) for p in picks] == [
+            ("A", 1), ("B", 1), ("B", 2), ("B", 3), ("C", 1), ("C", 2), ("C", 3), ("C", 4),
+            ("D", 1), ("D", 2)]
+        # each drawn employer is visited, its visit linked by pool and rank
+        assert {(p.pool, p.rank, p.visit.employer_id) for p in picks} == {
+            (vt.pool_name, vt.rank, v.employer_id) for v, vt in _visits(task_id)}
+        # the list is the record and the links: no selection rows repeat it
+        assert db.session.scalar(select(func.count(DrawSelection.id))) == 0
         rows = _visits(task_id)
         assert len(rows) == 10
         assert [v.number for v, _vt in rows] == [f"2026-{n:06d}" for n in range(1, 11)]
@@ -290,7 +297,7 @@ def test_two_workers_execute_at_once_one_set_of_visits(app, world):
     with app.app_context():
         assert db.session.scalar(select(func.count(Visit.id))) == 10
         assert db.session.scalar(select(func.count(VisitTask.id))) == 10
-        assert db.session.scalar(select(func.count(DrawSelection.id))) == 10
+        assert len(target.results(db.session.get(Draw, draw_id))) == 10
         assert commitments.verify_draw(db.session.get(Draw, draw_id)) == []
 
 
