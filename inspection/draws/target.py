@@ -174,15 +174,36 @@ def _task(task_or_id):
 
 def employers_by_code(codes: list[str]) -> dict[str, int]:
     """Employer id by credit code, for the codes that exist: one query whatever the number of
-    codes (see :func:`_one_of`), the codes sorted so that the unique index is walked in
+    codes (:func:`_rows_where_in`), the codes sorted so that the unique index is walked in
     order."""
     from ..directory.models import Employer
 
-    found: dict[str, int] = {}
-    for condition in _one_of(Employer.credit_code, sorted(set(codes))):
-        found.update(db.session.connection().execute(
-            select(Employer.credit_code, Employer.id).where(condition)).tuples().all())
-    return found
+    return dict(_rows_where_in(Employer.credit_code, sorted(set(codes)), Employer.id))
+
+
+def _rows_where_in(key, values: list, *columns) -> list[tuple]:
+    """Rows ``(key, *columns)`` of the table of ``key`` whose ``key`` is one of ``values``,
+    in the session's transaction: one statement whatever the number of values
+    (:func:`_one_of`). With psycopg the values go as one array on the DB-API cursor and the
+    rows come back as its tuples: for the tens of thousands of codes of a draw, half the
+    time of SQLAlchemy's own path."""
+    if not values:
+        return []
+    conn = db.session.connection()
+    if conn.dialect.driver == "psycopg":
+        quote = conn.dialect.identifier_preparer
+        names = ", ".join(quote.format_column(c) for c in (key, *columns))
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(f"SELECT {names} FROM {quote.format_table(key.table)} "
+                           f"WHERE {quote.format_column(key)} = ANY(%s)", (values,))
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+    rows: list[tuple] = []
+    for condition in _one_of(key, values):
+        rows.extend(conn.execute(select(key, *columns).where(condition)).tuples().all())
+    return rows
 
 
 #: Values per IN list where a list must be spelt out: within SQLite's oldest limit of 999
@@ -212,7 +233,7 @@ def checks_this_year(year: int, at_least: int = 1) -> dict[str, int]:
     target draws; only the employers with ``at_least`` checks.
 
     Counted by employer id first, then the codes of those employers looked up by id (one
-    statement, :func:`_one_of`): joining the whole directory for its codes would make the
+    statement, :func:`_rows_where_in`): joining the whole directory for its codes would make the
     database read a million rows."""
     from ..directory.models import Employer
     from ..fieldwork.models import Visit, VisitTask
@@ -226,12 +247,8 @@ def checks_this_year(year: int, at_least: int = 1) -> dict[str, int]:
         .where(Visit.year == year, Draw.kind == KIND,
                Draw.status == DrawStatus.EXECUTED.value)
         .group_by(Visit.employer_id).having(checks >= at_least)).tuples().all())
-    out: dict[str, int] = {}
-    for condition in _one_of(Employer.id, sorted(counts)):
-        for employer_id, code in conn.execute(
-                select(Employer.id, Employer.credit_code).where(condition)).all():
-            out[code] = counts[employer_id]
-    return out
+    return {code: counts[employer_id] for employer_id, code
+            in _rows_where_in(Employer.id, sorted(counts), Employer.credit_code)}
 
 
 def _first_column(statement) -> list:
@@ -659,12 +676,8 @@ def employer_names(codes: list[str]) -> dict[str, tuple[int, str]]:
     """(employer id, name) by credit code, for the codes that exist: one query."""
     from ..directory.models import Employer
 
-    found: dict[str, tuple[int, str]] = {}
-    for condition in _one_of(Employer.credit_code, sorted(set(codes))):
-        for code, employer_id, name in db.session.execute(
-                select(Employer.credit_code, Employer.id, Employer.name).where(condition)).all():
-            found[code] = (employer_id, name)
-    return found
+    return {code: (employer_id, name) for code, employer_id, name in _rows_where_in(
+        Employer.credit_code, sorted(set(codes)), Employer.id, Employer.name)}
 
 
 def results(draw: Draw, with_visits: bool = True) -> list[ResultRow]:

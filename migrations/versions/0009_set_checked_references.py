@@ -1,9 +1,10 @@
 """PostgreSQL: the draw's bulk references checked once per statement; their targets kept
 
-A target draw writes tens of thousands of visits and visit links in one transaction. PostgreSQL enforces a FOREIGN KEY by a trigger per inserted row, which runs a
-query and locks the referenced row (``SELECT ... FOR KEY SHARE``): for 25,000 visits that
-locked 25,000 employer rows spread over the 1,000,000-row directory (each lock writes the
-row's page) and cost more than the whole rest of the draw.
+A target draw writes tens of thousands of visits and visit links in one transaction.
+PostgreSQL enforces a FOREIGN KEY by a trigger per inserted row, which runs a query and
+locks the referenced row (``SELECT ... FOR KEY SHARE``): for 25,000 visits that locked
+25,000 employer rows spread over the 1,000,000-row directory (each lock writes the row's
+page) and cost more than the whole rest of the draw.
 
 On PostgreSQL these references are therefore checked once per INSERT statement, over all
 its new rows (``check_references``: an AFTER ... FOR EACH STATEMENT trigger with a
@@ -13,9 +14,9 @@ rules that make the per-row locks unnecessary:
 * the referenced rows (employers, visits, tasks, draws) are never deleted and never change
   their id: the draw's list never changes once made (seed 004 第十四条 "检查对象名单一经产生
   不得更改") and every step is kept on record (seed 002 五(二) "全程留痕", seed 000 五);
-  ``refuse_delete`` / ``refuse_key_change`` refuse both;
+  ``refuse_change`` refuses both;
 * the references themselves never change once written (a visit stays the visit of its
-  employer; a draw's links are locked): ``refuse_reference_change``.
+  employer; a draw's links are locked): ``refuse_change`` again.
 
 Also on PostgreSQL, the unique index of ``employer.credit_code`` carries the employer's id
 (``INCLUDE (id)``): the draw finds the ids of the 25,000 codes it drew from the index alone,
@@ -40,6 +41,9 @@ REFERENCES = {
     'visit_task': [('visit_id', 'visit'), ('task_id', 'task'), ('draw_id', 'draw')],
 }
 KEPT = ('employer', 'visit', 'task', 'draw')
+DELETED = 'rows of table "%s" are kept: they are never deleted'
+RENUMBERED = 'the id of a row of table "%s" never changes'
+REPOINTED = 'the references of table "%s" are never changed'
 
 FUNCTIONS = r"""
 CREATE FUNCTION check_references() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -68,22 +72,11 @@ BEGIN
   RETURN NULL;
 END $$;
 
-CREATE FUNCTION refuse_reference_change() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Argument: the message, where %s stands for the table's name.
 BEGIN
-  RAISE EXCEPTION 'the references of table "%" are never changed', TG_TABLE_NAME
-    USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME;
-END $$;
-
-CREATE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION 'rows of table "%" are kept: they are never deleted', TG_TABLE_NAME
-    USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME;
-END $$;
-
-CREATE FUNCTION refuse_key_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION 'the id of a row of table "%" never changes', TG_TABLE_NAME
-    USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME;
+  RAISE EXCEPTION USING MESSAGE = format(TG_ARGV[0], TG_TABLE_NAME),
+    ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME;
 END $$;
 """
 
@@ -100,10 +93,10 @@ def upgrade():
     op.execute(FUNCTIONS)
     for table in KEPT:
         op.execute(f'CREATE TRIGGER {table}_kept BEFORE DELETE ON "{table}" '
-                   f'FOR EACH ROW EXECUTE FUNCTION refuse_delete()')
+                   f'FOR EACH ROW EXECUTE FUNCTION refuse_change({DELETED!r})')
         op.execute(f'CREATE TRIGGER {table}_key_kept BEFORE UPDATE OF id ON "{table}" '
                    f'FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) '
-                   f'EXECUTE FUNCTION refuse_key_change()')
+                   f'EXECUTE FUNCTION refuse_change({RENUMBERED!r})')
     for table, refs in REFERENCES.items():
         for column, parent in refs:
             op.drop_constraint(_fk(table, column, parent), table, type_='foreignkey')
@@ -116,7 +109,7 @@ def upgrade():
                               for column, _parent in refs)
         op.execute(f'CREATE TRIGGER {table}_references_kept BEFORE UPDATE OF {columns} '
                    f'ON "{table}" FOR EACH ROW WHEN ({changed}) '
-                   f'EXECUTE FUNCTION refuse_reference_change()')
+                   f'EXECUTE FUNCTION refuse_change({REPOINTED!r})')
 
 
 def downgrade():
@@ -130,8 +123,7 @@ def downgrade():
     for table in KEPT:
         op.execute(f'DROP TRIGGER {table}_key_kept ON "{table}"')
         op.execute(f'DROP TRIGGER {table}_kept ON "{table}"')
-    for name in ('check_references', 'refuse_reference_change', 'refuse_delete',
-                 'refuse_key_change'):
+    for name in ('check_references', 'refuse_change'):
         op.execute(f'DROP FUNCTION {name}()')
     op.execute('ALTER TABLE employer DROP CONSTRAINT uq_employer_credit_code, '
                'ADD CONSTRAINT uq_employer_credit_code UNIQUE (credit_code)')
