@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import case, exists, func, select, update
 
 from ..core.bulk import bulk_insert
 from ..core.models import utcnow
@@ -59,8 +59,8 @@ def _last_serial(year: int) -> int:
 
 def _open_visit_ids(employer_ids: list[int], year: int, start, end,
                     exclude_task_id: int) -> dict[int, int]:
-    """Employer id -> the lowest id of its open visit that a task with window
-    ``start``-``end`` may join (see :func:`open_visits_for`)."""
+    """Employer id -> the lowest id of its open visit (planned or assigned, of the year, of
+    another open task) that a task with window ``start``-``end`` may join."""
     from ..planning.models import Task
 
     found: dict[int, int] = {}
@@ -88,17 +88,20 @@ def _open_visit_ids(employer_ids: list[int], year: int, start, end,
     return found
 
 
-def open_visits_for(employer_ids: list[int], year: int, start, end,
-                    exclude_task_id: int) -> dict[int, Visit]:
-    """The open visit (lowest id) each employer already has that a task with window
-    ``start``-``end`` may join."""
-    ids = _open_visit_ids(employer_ids, year, start, end, exclude_task_id)
-    visits: dict[int, Visit] = {}
-    values = list(ids.values())
-    for i in range(0, len(values), CHUNK):
-        for visit in db.session.scalars(select(Visit).where(Visit.id.in_(values[i:i + CHUNK]))):
-            visits[visit.id] = visit
-    return {employer_id: visits[visit_id] for employer_id, visit_id in ids.items()}
+def _narrow_windows(visit_ids: list[int], start, end) -> None:
+    """Narrow the windows of the visits ``visit_ids`` to their overlap with ``start``-``end``:
+    a few set-wise UPDATEs (one per :data:`CHUNK` visits), not one per visit. Copies of
+    those visits already in the session are expired, so that they read the new windows."""
+    narrowed = {
+        "window_start": case((Visit.window_start < start, start), else_=Visit.window_start),
+        "window_end": case((Visit.window_end > end, end), else_=Visit.window_end)}
+    for i in range(0, len(visit_ids), CHUNK):
+        db.session.execute(update(Visit).where(Visit.id.in_(visit_ids[i:i + CHUNK]))
+                           .values(**narrowed).execution_options(synchronize_session=False))
+    wanted = set(visit_ids)
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Visit) and obj.id in wanted:
+            db.session.expire(obj)
 
 
 def _insert_visits(employer_ids: list[int], year: int, start, end) -> list[int]:
@@ -138,15 +141,13 @@ def place(task, draw, picks: list[tuple[str, int, int | None]]) -> Placement:
     result = Placement()
     if not picks:
         return result
-    existing = open_visits_for([emp for _p, _r, emp in picks], year, task.window_start,
+    existing = _open_visit_ids([emp for _p, _r, emp in picks], year, task.window_start,
                                task.window_end, task.id)
     new_employers = [emp for _p, _r, emp in picks if emp not in existing]
     new_ids = _insert_visits(new_employers, year, task.window_start, task.window_end)
+    _narrow_windows(sorted(set(existing.values())), task.window_start, task.window_end)
     visit_of = dict(zip(new_employers, new_ids))
-    for emp, visit in existing.items():
-        visit.window_start = max(visit.window_start, task.window_start)
-        visit.window_end = min(visit.window_end, task.window_end)
-        visit_of[emp] = visit.id
+    visit_of.update(existing)
     links = [(visit_of[emp], pool, rank) for pool, rank, emp in picks]
     bulk_insert(VisitTask.__table__, ("visit_id", "pool_name", "rank"), links,
                 {"task_id": task.id, "draw_id": draw.id})
