@@ -13,7 +13,7 @@ import hashlib
 import re
 import secrets as _secrets
 from dataclasses import dataclass
-from itertools import count as counting, islice, repeat
+from itertools import islice
 from operator import eq, lt
 from typing import Any, Iterable
 
@@ -250,7 +250,7 @@ def execute(draw_id: int, *, source_values: list[list[Any]], revealed: dict[str,
     except (TypeError, ValueError) as exc:
         raise ValidationFailed(_("A source value is not valid: %(why)s", why=str(exc)),
                                {"sources": [str(exc)]}) from None
-    results, texts, parsed, rows = [], {}, {}, []
+    results, texts, parsed = [], {}, {}
     for pool in draw.pools:
         data = _pool_bytes_to_verify(pool)
         texts[pool.name] = data
@@ -266,7 +266,6 @@ def execute(draw_id: int, *, source_values: list[list[Any]], revealed: dict[str,
         positions = rfc3797.select(ids, sources, pool.count)
         selected = [ids[p - 1] for p in positions]
         results.append({"pool": pool.name, "positions": positions, "selected": selected})
-        rows.extend(zip(repeat(pool.name), counting(1), positions, selected))
     record["results"] = results
     # The draw the bureau makes is the draw the public checks: run the public verifier.
     problems_found = verify.verify(record, texts, parsed)
@@ -274,6 +273,8 @@ def execute(draw_id: int, *, source_values: list[list[Any]], revealed: dict[str,
         raise RuntimeError("draw record fails its own verification: " + "; ".join(problems_found))
     if selection_rows:
         # The database's bulk path, not an ORM object per selection.
+        rows = [(r["pool"], rank, position, candidate) for r in results
+                for rank, (position, candidate) in enumerate(zip(r["positions"], r["selected"]), 1)]
         bulk_insert(DrawSelection.__table__, ("pool_name", "rank", "position", "candidate"),
                     rows, {"draw_id": draw.id})
     draw.execution = execution

@@ -36,12 +36,11 @@ from ..core import audit
 from ..core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..core.models import Department, Role, User, utcnow
 from ..core.timeutil import to_local
-from ..catalogue.models import CheckItemVersion
 from ..directory.inspectors import operations as inspector_ops
 from ..directory.models import Employer, Inspector, InspectorPool, InspectorStatus
 from ..extensions import db
 from ..fieldwork.models import Visit, VisitStatus, VisitTask
-from ..fieldwork.visits import item_versions
+from ..fieldwork.visits import checked_versions
 from ..planning.models import Task, TaskStatus
 from . import commitments, teams, verify
 from .models import (Draw, DrawKind, DrawStatus, InspectorExclusion,
@@ -733,10 +732,7 @@ def my_visits(user: User) -> list[Assignment]:
     for visit in visits:
         team = members_of(visit)
         people = inspectors_by_id(m.inspector_id for m in team)
-        ids = item_versions(visit.id)
-        names = dict(db.session.execute(select(CheckItemVersion.id, CheckItemVersion.name)
-                                        .where(CheckItemVersion.id.in_(ids))).tuples().all())
-        items = [names[i] for i in ids]
+        items = [version.name for version, _code in checked_versions(visit.id)]
         tasks = db.session.scalars(select(Task).join(VisitTask, VisitTask.task_id == Task.id)
                                    .where(VisitTask.visit_id == visit.id)
                                    .order_by(Task.id)).all()

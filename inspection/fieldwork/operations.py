@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ..catalogue.models import CheckItem, CheckItemVersion
+from ..catalogue.models import CheckItemVersion
 from ..core import audit
 from ..core.errors import Conflict, NotFound, ValidationFailed
 from ..core.models import User, utcnow
@@ -39,7 +39,7 @@ from .refusals import (MIN_INSPECTOR_SIGNATURES, NEED_REFUSAL, REFUSAL_RULES,
                        REPRESENTATIVE_ROLES)
 from .results import CATEGORY_RULES, categories, check_record, label
 from .schemas import RecordBodySchema
-from .visits import item_versions
+from .visits import checked_versions
 
 KEY = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 #: Largest record body accepted (canonical JSON), in bytes.
@@ -106,13 +106,8 @@ def _tasks(visit: Visit) -> list[Task]:
 
 
 def _versions(visit: Visit) -> list[tuple[CheckItemVersion, str]]:
-    """(item version, item code) the visit checks, in its order (:func:`.visits.item_versions`)."""
-    ids = item_versions(visit.id)
-    found = {v.id: (v, code) for v, code in db.session.execute(
-        select(CheckItemVersion, CheckItem.code)
-        .join(CheckItem, CheckItem.id == CheckItemVersion.item_id)
-        .where(CheckItemVersion.id.in_(ids))).tuples()} if ids else {}
-    return [found[i] for i in ids]
+    """(item version, item code) the visit checks, in its order."""
+    return checked_versions(visit.id)
 
 
 def _summary(visit: Visit, tasks: list[Task], versions, team: list[dict]) -> dict:

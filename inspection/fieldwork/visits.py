@@ -168,6 +168,21 @@ def item_versions(visit_id: int) -> list[int]:
     return list(dict.fromkeys(rows))
 
 
+def checked_versions(visit_id: int) -> list[tuple]:
+    """(item version, item code) of each version the visit checks, in :func:`item_versions`'s
+    order: one query for the versions."""
+    from ..catalogue.models import CheckItem, CheckItemVersion
+
+    ids = item_versions(visit_id)
+    if not ids:
+        return []
+    found = {v.id: (v, code) for v, code in db.session.execute(
+        select(CheckItemVersion, CheckItem.code)
+        .join(CheckItem, CheckItem.id == CheckItemVersion.item_id)
+        .where(CheckItemVersion.id.in_(ids))).tuples()}
+    return [found[i] for i in ids]
+
+
 def visits_of_task(task_id: int):
     """A task's visits (query, not executed), in draw order."""
     return (select(Visit, VisitTask).join(VisitTask, VisitTask.visit_id == Visit.id)
