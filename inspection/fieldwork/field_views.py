@@ -41,6 +41,7 @@ SHELL_STATIC = (
     "field/seal.js", "field/signdata.js", "field/sign.js", "field/refusal.js",
     "field/summary.js", "field/leader.js", "field/sign.css",
     "vendor/signature_pad/signature_pad.js",
+    "vendor/canonicalize/canonicalize.js",     # seal.js: RFC 8785 canonical JSON
     "icons/favicon.svg", "icons/icon-192.png", "icons/icon-512.png",
     "icons/icon-maskable-512.png", "icons/apple-touch-icon.png",
 )

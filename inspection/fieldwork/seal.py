@@ -3,12 +3,15 @@
 Pure functions (no database, no clock, no Flask): the phone runs the same algorithm
 (``static/field/seal.js``, specified in ``docs/field-sync.md`` with a test vector).
 
-**Canonical JSON** is RFC 8785 (JSON Canonicalization Scheme): object keys sorted by their
-UTF-16 code units, no whitespace, strings escaped as ECMAScript's ``JSON.stringify`` does
-(``\\"``, ``\\\\``, ``\\b \\f \\n \\r \\t``, other controls below U+0020 as ``\\u00xx``, everything
-else as is), numbers written as ECMAScript writes a double (``1``, not ``1.0``; ``1e+21``;
+**Canonical JSON** is RFC 8785 (JSON Canonicalization Scheme), written by the maintained
+``rfc8785`` package (Trail of Bits) rather than by hand: object keys sorted by their UTF-16
+code units, no whitespace, strings escaped as ECMAScript's ``JSON.stringify`` does (``\\"``,
+``\\\\``, ``\\b \\f \\n \\r \\t``, other controls below U+0020 as ``\\u00xx``, everything else
+as is), numbers written as ECMAScript writes a double (``1``, not ``1.0``; ``1e+21``;
 ``1e-7``), UTF-8. Text must be valid Unicode (a lone surrogate is refused) and an integer must
-be exact in a double (at most 2^53 - 1 in magnitude).
+be exact in a double (at most 2^53 - 1 in magnitude); the library's errors come out as
+:class:`NotCanonical`. The phone uses the vendored ``canonicalize`` npm package, the same
+scheme.
 
 **Two hashes** of a record body (a save of the record as the phone sends it):
 
@@ -39,9 +42,9 @@ signature cannot sign a hash that includes its own hash: hence two hashes.
 from __future__ import annotations
 
 import hashlib
-import json
-import math
 from typing import Any
+
+import rfc8785
 
 #: Keys of a record body outside the seal.
 NOT_IN_SEAL = ("seal", "revision", "saved_at")
@@ -55,91 +58,17 @@ class NotCanonical(ValueError):
     integer beyond 2^53 - 1, NaN or infinity)."""
 
 
-def _number(value: int | float) -> str:
-    """A number as ECMAScript's Number.prototype.toString writes it (RFC 8785, 3.2.2.3)."""
-    if isinstance(value, int):
-        if abs(value) > MAX_SAFE_INTEGER:
-            raise NotCanonical("integer beyond 2^53 - 1")
-        return str(value)
-    if not math.isfinite(value):
-        raise NotCanonical("NaN or infinity")
-    if value == 0:
-        return "0"
-    text = repr(value)  # the shortest digits that read back as the same double
-    negative = text.startswith("-")
-    mantissa, _, exponent = text.lstrip("-").partition("e")
-    whole, _, fraction = mantissa.partition(".")
-    digits = whole + fraction
-    point = len(whole) + int(exponent or 0)  # the decimal point sits after this many digits
-    stripped = digits.lstrip("0")
-    point -= len(digits) - len(stripped)
-    digits = stripped.rstrip("0")
-    k, n = len(digits), point
-    if k <= n <= 21:
-        out = digits + "0" * (n - k)
-    elif 0 < n <= 21:
-        out = digits[:n] + "." + digits[n:]
-    elif -6 < n <= 0:
-        out = "0." + "0" * -n + digits
-    else:
-        e = n - 1
-        sign = "+" if e >= 0 else "-"
-        out = (digits if k == 1 else digits[0] + "." + digits[1:]) + f"e{sign}{abs(e)}"
-    return "-" + out if negative else out
-
-
-def _string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _utf16(key: str) -> bytes:
-    try:
-        return key.encode("utf-16-be")
-    except UnicodeEncodeError:
-        raise NotCanonical("lone surrogate in a key") from None
-
-
-def _write(value: Any, out: list[str]) -> None:
-    if value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, (int, float)):
-        out.append(_number(value))
-    elif isinstance(value, str):
-        out.append(_string(value))
-    elif isinstance(value, (list, tuple)):
-        out.append("[")
-        for n, item in enumerate(value):
-            if n:
-                out.append(",")
-            _write(item, out)
-        out.append("]")
-    elif isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise NotCanonical("object keys must be text")
-        out.append("{")
-        for n, key in enumerate(sorted(value, key=_utf16)):
-            if n:
-                out.append(",")
-            out.append(_string(key))
-            out.append(":")
-            _write(value[key], out)
-        out.append("}")
-    else:
-        raise NotCanonical(f"not JSON data: {type(value).__name__}")
-
-
 def canonical(value: Any) -> bytes:
-    """The RFC 8785 canonical JSON of ``value``, UTF-8."""
-    out: list[str] = []
-    _write(value, out)
+    """The RFC 8785 canonical JSON of ``value``, UTF-8 (by the ``rfc8785`` package).
+
+    Raises :class:`NotCanonical` for anything the scheme cannot write: the library's own
+    errors (NaN, infinity, an integer beyond 2^53 - 1, a lone surrogate in a text, a key that
+    is not text, a value that is not JSON data) and the ``UnicodeEncodeError`` it lets out
+    for a lone surrogate in a key."""
     try:
-        return "".join(out).encode("utf-8")
-    except UnicodeEncodeError:
-        raise NotCanonical("lone surrogate in a text") from None
+        return rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, UnicodeError, TypeError) as error:
+        raise NotCanonical(str(error)) from None
 
 
 def _without(body: dict, keys: tuple[str, ...]) -> dict:

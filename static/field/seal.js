@@ -1,34 +1,44 @@
 // Sealing a visit record on the phone: the same canonical JSON and hashes as the server
 // (inspection/fieldwork/seal.py; specified in docs/field-sync.md, "Sealing").
 //
-// Canonical JSON is RFC 8785 (JCS): keys sorted by UTF-16 code units (the default sort of
-// JavaScript strings), no whitespace, strings and numbers as JSON.stringify writes them.
+// Canonical JSON is RFC 8785 (JCS), written by the vendored `canonicalize` package (Samuel
+// Erdtman and Anders Rundgren, the RFC's authors; static/vendor/canonicalize/, unchanged):
+// keys sorted by UTF-16 code units, no whitespace, strings and numbers as JSON.stringify writes
+// them; NaN, infinity and text with a lone surrogate are refused, as the server refuses them.
 // contentHash(body): what every signer signs (without seal, signatures, revision, saved_at).
 // sealOf(body): the seal (without seal, revision, saved_at: the signatures' entries are in).
 // partHash(body, departmentId): what an inspector of one department of a joint visit signs
 // (the body lists its `departments`): the content with only that department's answers and
 // photos, plus department_id. expectedSigns(body, signer) picks the right one of the two.
 
+import canonicalize from '../vendor/canonicalize/canonicalize.js';
+
+// canonicalize checks text with String.prototype.isWellFormed (ES2024: Safari 16.4, Chrome
+// 111). Phones with an older browser get the standard method here, so that they can still seal.
+if (typeof String.prototype.isWellFormed !== "function") {
+  Object.defineProperty(String.prototype, "isWellFormed", {
+    configurable: true,
+    writable: true,
+    value: function isWellFormed() {
+      const text = String(this);
+      for (let i = 0; i < text.length; i++) {
+        const unit = text.charCodeAt(i);
+        if (unit >= 0xdc00 && unit <= 0xdfff) return false;          // a trail without a lead
+        if (unit >= 0xd800 && unit <= 0xdbff) {
+          const next = text.charCodeAt(i + 1);
+          if (!(next >= 0xdc00 && next <= 0xdfff)) return false;     // a lead without a trail
+          i++;
+        }
+      }
+      return true;
+    },
+  });
+}
+
+export { canonicalize };
+
 export const NOT_IN_SEAL = ["seal", "revision", "saved_at"];
 export const NOT_IN_CONTENT = [...NOT_IN_SEAL, "signatures"];
-
-export function canonicalize(value) {
-  if (value === null || typeof value === "boolean" || typeof value === "string") {
-    return JSON.stringify(value);
-  }
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new TypeError("NaN or infinity cannot be sealed");
-    return JSON.stringify(value);
-  }
-  if (Array.isArray(value)) {
-    return "[" + value.map((item) => canonicalize(item === undefined ? null : item)).join(",") + "]";
-  }
-  if (typeof value === "object") {
-    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
-    return "{" + keys.map((k) => JSON.stringify(k) + ":" + canonicalize(value[k])).join(",") + "}";
-  }
-  throw new TypeError(`cannot seal a ${typeof value}`);
-}
 
 function without(body, keys) {
   const out = {};

@@ -2,7 +2,6 @@
 all-or-nothing, only-valid, upsert with history, the web flow through the file store, the
 CLI, the templates and the XLSX round trip."""
 import io
-from pathlib import Path
 
 import pytest
 from employers_support import (bad_check_char, codes, csv_bytes, make_employer, regions, row,  # noqa: F401
@@ -10,6 +9,7 @@ from employers_support import (bad_check_char, codes, csv_bytes, make_employer, 
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from inspection.core import storage
 from inspection.core.models import AuditEntry
 from inspection.directory.employers import importer
 from inspection.directory.models import DirectoryChange, Employer, ImportBatch
@@ -97,7 +97,7 @@ def test_upsert_updates_by_code_with_history(app, regions, login_as):
     assert f"#{first_id}" in page and "a.csv" in page  # created by import #N
 
 
-def test_web_flow_preview_then_confirm_by_hash(app, regions, login_as, app_config):
+def test_web_flow_preview_then_confirm_by_hash(app, regions, login_as):
     c = login_as("office")
     cs = codes(2)
     data = csv_bytes(row(cs[0]), row(cs[1]))
@@ -107,7 +107,8 @@ def test_web_flow_preview_then_confirm_by_hash(app, regions, login_as, app_confi
     import hashlib
     sha = hashlib.sha256(data).hexdigest()
     assert sha in html
-    stored = Path(app_config["FILE_STORE"]) / "imports" / sha
+    with app.app_context():  # kept in the one file store, area "imports"
+        stored = storage.path(importer.STORE_AREA, sha)
     assert stored.read_bytes() == data
     with app.app_context():
         assert count(Employer) == 0
@@ -126,6 +127,26 @@ def test_web_confirm_refuses_unknown_or_bad_hashes(app, regions, login_as):
         assert r.status_code == 302
     with app.app_context():
         assert count(ImportBatch) == 0
+
+
+def test_web_confirm_refuses_a_stored_file_that_changed(app, regions, login_as):
+    import hashlib
+    c = login_as("office")
+    data = csv_bytes(*(row(x, name="改动后的文件") for x in codes(2, seed=41)))  # a file of its own
+    assert c.post_form("/employers/import", {"file": upload(data)}).status_code == 200
+    sha = hashlib.sha256(data).hexdigest()
+    with app.app_context():
+        stored = storage.path(importer.STORE_AREA, sha)
+    stored.write_bytes(data + b"\n")   # the bytes no longer have their name
+    try:
+        r = c.post_form("/employers/import/confirm", {"sha256": sha},
+                        token_from="/employers/import")
+        assert r.status_code == 302
+        assert "上传的文件已损坏" in c.get(r.headers["Location"]).get_data(as_text=True)
+        with app.app_context():
+            assert count(ImportBatch) == 0 and count(Employer) == 0
+    finally:
+        stored.unlink()
 
 
 def test_web_flow_with_problems_offers_only_valid(app, regions, login_as):

@@ -2,7 +2,9 @@
 Python and in the phone's static/field/seal.js (run by Node), and the server's checks of
 sealed revisions and corrections over HTTP."""
 import json
+import random
 import re
+import struct
 import subprocess
 
 import pytest
@@ -42,8 +44,36 @@ def test_canonical_json_is_rfc_8785(value, text):
     assert seal.canonical(value) == text.encode("utf-8")
 
 
-@pytest.mark.parametrize("value", [2 ** 53, float("nan"), float("inf"), "\ud800",
-                                   {"\udc00": 1}, {1: "x"}, b"bytes"])
+#: RFC 8785 appendix B: IEEE 754 doubles (bit patterns) and how JCS writes them.
+RFC_8785_NUMBERS = [
+    (0x0000000000000000, "0"), (0x8000000000000000, "0"), (0x0000000000000001, "5e-324"),
+    (0x8000000000000001, "-5e-324"), (0x7fefffffffffffff, "1.7976931348623157e+308"),
+    (0xffefffffffffffff, "-1.7976931348623157e+308"), (0x4340000000000000, "9007199254740992"),
+    (0xc340000000000000, "-9007199254740992"), (0x4430000000000000, "295147905179352830000"),
+    (0x44b52d02c7e14af5, "9.999999999999997e+22"), (0x44b52d02c7e14af6, "1e+23"),
+    (0x44b52d02c7e14af7, "1.0000000000000001e+23"), (0x444b1ae4d6e2ef4e, "999999999999999700000"),
+    (0x444b1ae4d6e2ef4f, "999999999999999900000"), (0x444b1ae4d6e2ef50, "1e+21"),
+    (0x3eb0c6f7a0b5ed8c, "9.999999999999997e-7"), (0x3eb0c6f7a0b5ed8d, "0.000001"),
+    (0x41b3de4355555553, "333333333.3333332"), (0x41b3de4355555554, "333333333.33333325"),
+    (0x41b3de4355555555, "333333333.3333333"), (0x41b3de4355555556, "333333333.3333334"),
+    (0x41b3de4355555557, "333333333.33333343"),
+    (0xbecbf647612f3696, "-0.0000033333333333333333"), (0x43143ff3c1cb0959, "1424953923781206.2"),
+]
+
+
+def _double(bits: int) -> float:
+    return struct.unpack(">d", bits.to_bytes(8, "big"))[0]
+
+
+@pytest.mark.parametrize("bits, text", RFC_8785_NUMBERS)
+def test_numbers_as_rfc_8785_writes_them(bits, text):
+    assert seal.canonical(_double(bits)) == text.encode("ascii")
+
+
+@pytest.mark.parametrize("value", [2 ** 53, -2 ** 53, float("nan"), float("inf"), "\ud800",
+                                   ["ok", "\udfff"], {"\udc00": 1}, {"a": 1, "\ud800x": 2},
+                                   {1: "x"}, {"a": 1, 2: "b"}, b"bytes", {"a": {1, 2}},
+                                   _double(0x7fffffffffffffff), _double(0x7ff0000000000000)])
 def test_values_that_cannot_be_sealed_are_refused(value):
     with pytest.raises(seal.NotCanonical):
         seal.canonical(value)
@@ -114,6 +144,49 @@ console.log(JSON.stringify({
     assert out["content"] == content and out["seal"] == sealed == out["resealed"]
     assert out["valid"] == 1 and out["voided"] == 0
     assert out["cases"] == [seal.canonical(c).decode() for c in extra]
+
+
+def test_the_phone_writes_numbers_and_text_as_the_server(project_root, tmp_path):
+    """The phone's canonical JSON (the vendored ``canonicalize``, also with the fallback for
+    browsers without ``String.prototype.isWellFormed``) against the server's, on RFC 8785's
+    numbers, random doubles of every magnitude and every BMP character; text with a lone
+    surrogate is refused on both sides."""
+    rng = random.Random(8785)
+    bits = [b for b, _text in RFC_8785_NUMBERS]
+    bits += [rng.getrandbits(64) for _ in range(20000)]
+    bits = [b for b in bits if (b >> 52) & 0x7ff != 0x7ff]       # no NaN, no infinity
+    texts = ["".join(chr(c) for c in range(start, start + 256) if not 0xd800 <= c <= 0xdfff)
+             for start in range(0, 0x10000, 256)] + ["😀ﬀ\u2028\u2029\U0001f600\x7f"]
+    cases = tmp_path / "cases.json"
+    cases.write_text(json.dumps({"bits": [f"{b:016x}" for b in bits], "texts": texts}),
+                     encoding="utf-8")
+    script = """
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+const native = String.prototype.isWellFormed;
+delete String.prototype.isWellFormed;          // seal.js installs its fallback ...
+const seal = await import(pathToFileURL(process.argv[1]).href);
+const fallback = String.prototype.isWellFormed;
+const { bits, texts } = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const view = new DataView(new ArrayBuffer(8));
+const numbers = bits.map((hex) => { view.setBigUint64(0, BigInt("0x" + hex)); return view.getFloat64(0); });
+const refuses = (v) => { try { seal.canonicalize(v); return false; } catch { return true; } };
+const run = () => ({
+  numbers: seal.canonicalize(numbers),
+  texts: seal.canonicalize(Object.fromEntries(texts.map((t, i) => [t, [i, t]]))),
+  refused: [refuses("a\\ud800"), refuses(["\\udc00b"]), refuses({ "\\ud800": 1 }), refuses("\\ud83d\\ude00")],
+});
+const withFallback = run();
+String.prototype.isWellFormed = native;        // ... and the native method gives the same
+const withNative = run();
+console.log(JSON.stringify({ fallback: fallback !== native, same: JSON.stringify(withFallback) === JSON.stringify(withNative), ...withNative }));
+"""
+    out = json.loads(_node(project_root, script, str(project_root / "static/field/seal.js"),
+                           str(cases)))
+    assert out["fallback"] and out["same"]
+    assert out["numbers"] == seal.canonical([_double(b) for b in bits]).decode()
+    assert out["texts"] == seal.canonical({t: [i, t] for i, t in enumerate(texts)}).decode()
+    assert out["refused"] == [True, True, True, False]
 
 
 # --- the server's checks ----------------------------------------------------------------------

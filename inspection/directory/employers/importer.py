@@ -28,19 +28,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
-import tempfile
 from array import array
 from operator import itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterable
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ...core import audit
+from ...core import audit, storage
 from ...core.errors import NotFound, ValidationFailed
 from ...core.models import User, utcnow
 from ...extensions import db
@@ -788,58 +785,42 @@ def template_csv(lang: str = "zh_CN") -> bytes:
 
 
 # --- the file store: uploads kept between preview and confirmation -------------------------
-def _imports_dir() -> Path:
-    base = Path(current_app.config["SETTINGS"].FILE_STORE) / "imports"
-    base.mkdir(parents=True, exist_ok=True)
-    return base.resolve()
-
-
-def stored_path(sha256: str) -> Path:
-    """The stored upload named by its SHA-256; refuses anything that is not a plain hex name
-    inside the store."""
-    sha256 = (sha256 or "").strip().lower()
-    base = _imports_dir()
-    if not _SHA256.fullmatch(sha256):
-        raise NotFound(_("No such uploaded file."))
-    path = (base / sha256).resolve()
-    if path.parent != base or not path.is_file():
-        raise NotFound(_("The uploaded file is no longer available; please upload it again."))
-    return path
+# Uploads wait in the one content-addressed store (:mod:`inspection.core.storage`), area
+# ``imports`` (shared with the inspectors import), named by their SHA-256; the store builds
+# and checks every path and re-checks the hash when the file is read.
+STORE_AREA = "imports"
 
 
 def store_upload(stream: IO[bytes]) -> str:
     """Keep an upload in the file store under the SHA-256 of its content; return the hash."""
-    base = _imports_dir()
-    digest = hashlib.sha256()
-    with tempfile.NamedTemporaryFile(dir=base, delete=False, prefix=".upload-") as tmp:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-            tmp.write(chunk)
-    sha = digest.hexdigest()
-    target = base / sha
-    if target.exists():
-        Path(tmp.name).unlink()
-    else:
-        shutil.move(tmp.name, target)
-    return sha
+    return storage.put_stream(STORE_AREA, stream)
 
 
-def kind_of(path: Path) -> str:
-    """A file name with the right extension for :func:`read_rows` (XLSX files are zips)."""
-    with path.open("rb") as f:
-        return "upload.xlsx" if f.read(4) == b"PK\x03\x04" else "upload.csv"
+def kind_of(stream: IO[bytes]) -> str:
+    """A file name with the right extension for :func:`read_rows` (XLSX files are zips).
+    Peeks at the first bytes of a seekable binary stream and rewinds it."""
+    start = stream.tell()
+    head = stream.read(4)
+    stream.seek(start)
+    return "upload.xlsx" if head == b"PK\x03\x04" else "upload.csv"
 
 
 def open_stored(sha256: str) -> tuple[IO[bytes], str]:
     """Open a stored upload after checking that its content still has this hash."""
-    path = stored_path(sha256)
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    if digest.hexdigest() != path.name:
-        raise NotFound(_("The uploaded file is damaged; please upload it again."))
-    return path.open("rb"), kind_of(path)
+    sha256 = (sha256 or "").strip().lower()
+    if not _SHA256.fullmatch(sha256):
+        raise NotFound(_("No such uploaded file."))
+    if not storage.exists(STORE_AREA, sha256):
+        raise NotFound(_("The uploaded file is no longer available; please upload it again."))
+    try:
+        stream = storage.open_checked(STORE_AREA, sha256)
+    except storage.StoreError:
+        raise NotFound(_("The uploaded file is damaged; please upload it again.")) from None
+    try:
+        return stream, kind_of(stream)
+    except BaseException:
+        stream.close()
+        raise
 
 
 def import_file(path: str | Path, *, actor: User | None = None, only_valid: bool = False,
