@@ -56,7 +56,7 @@ run: venv translations
 	@echo
 	exec $(VENV)/bin/gunicorn -w $(WORKERS) -b $(HOST):$(PORT) app:app
 
-# --- browsers: Debian chromium, CJK fonts and poppler for the browser and PDF tests ------------
+# --- browsers: Debian chromium, CJK fonts, poppler and zbar (QR codes) for the browser and PDF tests
 browsers:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
@@ -64,6 +64,7 @@ browsers:
 		missing="$$missing fonts-noto-cjk"; fi; \
 	for tool in pdftotext pdffonts pdftoppm; do \
 		command -v $$tool >/dev/null || { missing="$$missing poppler-utils"; break; }; done; \
+	command -v zbarimg >/dev/null || missing="$$missing zbar-tools"; \
 	if [ -n "$$missing" ]; then \
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
 		echo "installing:$$missing"; \

@@ -36,6 +36,9 @@ class Settings:
     TESTING: bool = False
     #: Demo mode allows the published demo password; never on in production.
     DEMO_MODE: bool = False
+    #: Argon2id parameters: ``default`` (RFC 9106 low-memory, the library's recommendation);
+    #: ``cheapest`` only with TESTING (the suite hashes thousands of passwords).
+    PASSWORD_PROFILE: str = "default"
     #: Log out after this many minutes without a request.
     SESSION_IDLE_MINUTES: int = 30
     #: Largest request body accepted, in bytes (413 beyond).
@@ -62,6 +65,44 @@ class Settings:
     RECUSE_SAME_REGION: bool = False
     #: Team draws: also recuse the inspectors of the employer's most recent previous visit.
     RECUSE_LAST_INSPECTOR: bool = False
+
+    # --- after the visit (DOMAIN.md "After the visit"; docs/review.md) -------------------
+    #: Which positions (comma-separated: head, deputy_head, principal_head) approve each act.
+    APPROVE_DETERMINATION: str = "head,deputy_head,principal_head"
+    APPROVE_PUBLICATION_EXCEPTION: str = "head,principal_head"
+    #: Seed 004 第二十一条: corrections are signed by the principal head (主要负责人).
+    APPROVE_CORRECTION: str = "principal_head"
+    #: Seed 000: the department head; seed 004 第十五条: the deputy head.
+    APPROVE_SUBSTITUTION: str = "head,deputy_head"
+    #: The result categories the bureau uses (comma-separated codes; empty = all ten).
+    RESULT_CATEGORIES: str = ""
+    #: The publication clock: determination (seed 000: 5), check_end (seed 004: 20) or
+    #: task_end (seed 003: 20), and its number of working days.
+    PUBLICATION_CLOCK: str = "determination"
+    PUBLICATION_WORKDAYS: int = 5
+    #: How long a result stays in its publication period (objections taken), in days.
+    PUBLICATION_PERIOD_DAYS: int = 7
+    #: feedback_first (seed 000: tell the employer within FEEDBACK_WORKDAYS of the
+    #: determination) or publish_first (seed 001 第十五条: publish for the period, then tell).
+    FEEDBACK_ORDER: str = "feedback_first"
+    FEEDBACK_WORKDAYS: int = 5
+    #: Working days the office has to review (复查复核) an objection.
+    OBJECTION_REVIEW_WORKDAYS: int = 10
+    #: Working days the office has to review a sealed record (a to-do's due date).
+    REVIEW_WORKDAYS: int = 5
+    #: A deadline this many working days ahead or fewer is "due soon".
+    DUE_SOON_WORKDAYS: int = 3
+    #: Public objections accepted per client address per hour.
+    OBJECTIONS_PER_ADDRESS_PER_HOUR: int = 5
+    #: Reminders by e-mail: SMTP server (empty: inbox in the app only).
+    SMTP_HOST: str = ""
+    SMTP_PORT: int = 25
+    SMTP_FROM: str = "inspection@localhost"
+    SMTP_USER: str = ""
+    SMTP_PASSWORD: str = ""
+    SMTP_STARTTLS: bool = False
+    #: The public address of the app, for links in e-mails and on printed QR codes.
+    PUBLIC_URL: str = ""
 
     def flask_config(self) -> dict[str, Any]:
         """The mapping Flask and its extensions read."""
@@ -176,5 +217,36 @@ def load(instance: Path, overrides: Mapping[str, Any] | None = None,
         raise ConfigError("SESSION_IDLE_MINUTES must be at least 1")
     if settings.DEFAULT_LOCALE not in ("zh_CN", "en"):
         raise ConfigError("DEFAULT_LOCALE must be zh_CN or en")
+    if settings.PASSWORD_PROFILE not in ("default", "cheapest"):
+        raise ConfigError("PASSWORD_PROFILE must be default or cheapest")
+    if settings.PASSWORD_PROFILE != "default" and not settings.TESTING:
+        raise ConfigError("PASSWORD_PROFILE=cheapest is for the test suite only (TESTING)")
+    _check_review(settings)
     return settings
+
+
+POSITIONS = ("head", "deputy_head", "principal_head")
+CATEGORY_CODES = ("no_problem", "not_disclosed", "false_disclosure", "unreachable",
+                  "rectification_ordered", "refused_seriously", "no_activity",
+                  "pending_follow_up", "qualified", "unqualified")
+
+
+def split_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _check_review(settings: Settings) -> None:
+    for name in ("APPROVE_DETERMINATION", "APPROVE_PUBLICATION_EXCEPTION",
+                 "APPROVE_CORRECTION", "APPROVE_SUBSTITUTION"):
+        chosen = split_list(getattr(settings, name))
+        if not chosen or set(chosen) - set(POSITIONS):
+            raise ConfigError(f"{name} must list positions among {', '.join(POSITIONS)}")
+    if set(split_list(settings.RESULT_CATEGORIES)) - set(CATEGORY_CODES):
+        raise ConfigError(f"RESULT_CATEGORIES must list codes among {', '.join(CATEGORY_CODES)}")
+    if settings.PUBLICATION_CLOCK not in ("determination", "check_end", "task_end"):
+        raise ConfigError("PUBLICATION_CLOCK must be determination, check_end or task_end")
+    if settings.FEEDBACK_ORDER not in ("feedback_first", "publish_first"):
+        raise ConfigError("FEEDBACK_ORDER must be feedback_first or publish_first")
+    if settings.PUBLICATION_PERIOD_DAYS < 7:
+        raise ConfigError("PUBLICATION_PERIOD_DAYS must be at least 7 (seed 001 第十五条)")
 

@@ -1,4 +1,7 @@
-"""The demo bureau: ``flask --app app seed-demo`` fills an empty database, deterministically."""
+"""The demo bureau: ``flask --app app seed-demo`` fills an empty database, deterministically
+apart from today's date (the plan is this year's, the tasks' windows include today, and the
+results after the visit are at every stage: :mod:`inspection.review.demo`) and the draws'
+freshly generated secrets."""
 from __future__ import annotations
 
 import click
@@ -8,7 +11,7 @@ from sqlalchemy import func, select
 
 from .catalogue.demo import seed_catalogue
 from .core import operations as ops
-from .core.models import Role, User
+from .core.models import Position, Role, User
 from .core.passwords import DEMO_PASSWORD
 from .directory.employers import operations as employers
 from .directory.employers.demo import seed_employers, seed_regions
@@ -17,7 +20,8 @@ from .directory.inspectors.demo import seed_inspectors
 from .directory.models import Inspector
 from .draws import target, team_ops
 from .extensions import db
-from .planning.demo import seed_planning
+from .planning.demo import catalogue_published_on, demo_today, seed_planning
+from .review.demo import seed_review
 
 DEPARTMENTS = [
     ("劳动保障监察", "LSJC"),
@@ -32,20 +36,46 @@ USERS = [
     ("admin", "系统管理员", "RLZY", [Role.ADMIN]),
     ("office", "王晓梅", "LSJC", [Role.OFFICE]),
     ("approver", "李建国", "LSJC", [Role.APPROVER]),
+    ("director", "孙立华", "LSJC", [Role.APPROVER]),
     ("inspector1", "张伟", "LSJC", [Role.INSPECTOR]),
     ("inspector2", "刘洋", "SHBX", [Role.INSPECTOR]),
     ("leader", "陈志强", "LSJC", [Role.INSPECTOR]),
     ("supervisor", "赵敏", "FZ", [Role.SUPERVISOR]),
 ]
+#: Positions in the department (who approves what: :mod:`inspection.core.authority`): 李建国 is
+#: head (负责人) of 劳动保障监察 and approves determinations and substitutions; 孙立华 is its
+#: principal head (主要负责人) and signs corrections (APPROVE_CORRECTION).
+POSITIONS = {"approver": Position.HEAD.value, "director": Position.PRINCIPAL_HEAD.value}
+#: Every demo account has an address of the reserved domain ``example.invalid`` (RFC 2606),
+#: which no mail server delivers to.
+EMAIL_DOMAIN = "example.invalid"
 #: The account made after the team draw for a team-mate of inspector1 (:func:`seed_partner`),
 #: so that two demo accounts can sign one record (a record needs two inspectors' signatures).
 PARTNER = "inspector3"
+
+
+#: How ``seed-demo`` names the stages after the visit it made (:mod:`inspection.review.demo`).
+STAGE_NAMES = {
+    "recorded": "sealed, waiting for the office's review",
+    "returned": "returned to the team (inspector1's phone)",
+    "proposed": "determination waiting for approval (approver)",
+    "determined_overdue": "approved, publication overdue",
+    "determined": "approved, to publish",
+    "published": "published, objection under review",
+    "corrected": "published and corrected (director)",
+}
 
 
 def seed_core() -> None:
     depts = {code: ops.create_department(name, code) for name, code in DEPARTMENTS}
     for username, name, dept, roles in USERS:
         ops.create_user(username, name, depts[dept], roles, DEMO_PASSWORD)
+    admin = ops.find_user("admin")
+    for username, _name, _dept, _roles in USERS:
+        user = ops.find_user(username)
+        ops.update_user(user, display_name=user.display_name, department=user.department,
+                        roles=user.roles, actor=admin, position=POSITIONS.get(username, ""),
+                        email=f"{username}@{EMAIL_DOMAIN}")
 
 
 def seed_draws(tasks) -> None:
@@ -82,6 +112,9 @@ def seed_partner() -> None:
         return
     user = ops.create_user(PARTNER, inspector.name, inspector.department, [Role.INSPECTOR],
                            DEMO_PASSWORD)
+    ops.update_user(user, display_name=user.display_name, department=user.department,
+                    roles=user.roles, actor=ops.find_user("admin"),
+                    email=f"{PARTNER}@{EMAIL_DOMAIN}")
     inspector.user_id = user.id
     db.session.commit()
 
@@ -98,11 +131,19 @@ def seed_demo(employer_count: int) -> None:
     if db.session.scalar(select(func.count(User.id))):
         click.echo("the database has users already: demo not seeded")
         return
+    today = demo_today()
     seed_core()
     seed_regions()
     seed_employers(count=employer_count)
     seed_inspectors()
-    seed_catalogue()
-    seed_draws(seed_planning())
+    seed_catalogue(catalogue_published_on(today))
+    seed_draws(seed_planning(today))
+    stages = seed_review(today)
     click.echo(f"demo bureau seeded with {employer_count} employers; every demo account's "
                f"password is {DEMO_PASSWORD}")
+    for stage, numbers in stages.items():
+        click.echo(f"  {STAGE_NAMES.get(stage, stage)}: {', '.join(numbers)}")
+    extra = db.session.scalars(select(User.username).where(
+        User.username.not_in([u[0] for u in USERS] + [PARTNER])).order_by(User.id)).all()
+    if extra:
+        click.echo(f"  team members' accounts: {', '.join(extra)}")

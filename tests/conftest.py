@@ -9,11 +9,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from inspection import create_app
-from inspection.core import audit
 from inspection.core import operations as ops
 from inspection.extensions import db
 
-from helpers import PASSWORD, Client
+from helpers import PASSWORD, Client, empty_database
 
 SECRET = "test-secret-key-not-for-production-0123456789"
 
@@ -39,8 +38,10 @@ def database_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def app_config(database_url, tmp_path_factory) -> dict:
+    # Argon2's cheapest profile: tests only (tests/core/test_auth.py checks production's).
     return {"DATABASE_URL": database_url, "SECRET_KEY": SECRET, "TESTING": True,
-            "DEMO_MODE": False, "FILE_STORE": str(tmp_path_factory.mktemp("files"))}
+            "DEMO_MODE": False, "FILE_STORE": str(tmp_path_factory.mktemp("files")),
+            "PASSWORD_PROFILE": "cheapest"}
 
 
 @pytest.fixture(scope="session")
@@ -60,19 +61,6 @@ def app(app_config, project_root):
     return application
 
 
-def _empty_database() -> None:
-    tables = list(reversed(db.metadata.sorted_tables))
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
-    db.session.commit()
-    audit.ensure_head()
-    db.session.commit()
-
-
 @pytest.fixture(autouse=True)
 def _clean(request):
     yield
@@ -80,7 +68,7 @@ def _clean(request):
         app = request.getfixturevalue("app")
         with app.app_context():
             db.session.remove()
-            _empty_database()
+            empty_database()
 
 
 @pytest.fixture

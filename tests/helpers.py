@@ -43,3 +43,23 @@ class Client:
         if method.upper() not in ("GET", "HEAD"):
             headers.setdefault("X-CSRFToken", self.api_token())
         return self.http.open(path, method=method.upper(), json=json, headers=headers, **kw)
+
+
+def empty_database() -> None:
+    """Empty every table (inside an app context) and restart the audit chain: what each test
+    leaves is gone before the next one."""
+    from sqlalchemy import text
+
+    from inspection.core import audit
+    from inspection.extensions import db
+
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+    audit.ensure_head()
+    db.session.commit()

@@ -72,9 +72,20 @@ class UserForm(FlaskForm):
                                             "The user must change it at first sign-in."))
 
 
+POSITION_CHOICES = [("", _l("No position")), ("head", _l("Head")),
+                    ("deputy_head", _l("Deputy head")),
+                    ("principal_head", _l("Principal head"))]
+
+
 class UserEditForm(FlaskForm):
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
     department = SelectField(_l("Department"), coerce=int, validators=[DataRequired()])
+    position = SelectField(_l("Position in the department"), choices=POSITION_CHOICES,
+                           validators=[Optional()],
+                           description=_l("The bureau's settings say which positions approve "
+                                          "determinations, exceptions, corrections and "
+                                          "substitutions."))
+    email = StringField(_l("E-mail for reminders"), validators=[Optional(), Length(max=200)])
     roles = MultiCheckboxField(_l("Roles"), choices=list(ROLE_LABELS.items()),
                                validators=[DataRequired()])
 

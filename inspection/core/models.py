@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer,
+                        String, Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -25,6 +26,15 @@ class Role(str, enum.Enum):
     APPROVER = "approver"
     INSPECTOR = "inspector"
     SUPERVISOR = "supervisor"
+
+
+class Position(str, enum.Enum):
+    """A user's position in their department; bureau settings say which positions approve
+    which act (:mod:`inspection.core.authority`, DOMAIN.md "Approvers differ by act")."""
+
+    HEAD = "head"                      # 负责人 (本部门负责人)
+    DEPUTY_HEAD = "deputy_head"        # 分管负责人
+    PRINCIPAL_HEAD = "principal_head"  # 主要负责人
 
 
 class Department(db.Model):
@@ -63,6 +73,10 @@ class User(UserMixin, db.Model):
     #: The user must choose a new password at next login (after a reset by an admin).
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str | None] = mapped_column(String(10))
+    #: Position in the department (:class:`Position`), None for staff without one.
+    position: Mapped[str | None] = mapped_column(String(20))
+    #: Where reminders are mailed when SMTP is configured (optional).
+    email: Mapped[str | None] = mapped_column(String(200))
     #: Part of the session identity: changing it logs the user out everywhere.
     session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -134,3 +148,48 @@ class LoginFailure(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime)
 
     __table_args__ = (Index("ix_login_failure_key_at", "key", "at"),)
+
+
+class CalendarYear(db.Model):
+    """A year's working-day calendar entered by the bureau from the State Council's notice
+    (:mod:`inspection.core.workdays`). It takes precedence over the library's table. Its days
+    that differ from the weekend rule are :class:`CalendarDay` rows."""
+
+    __tablename__ = "calendar_year"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    #: Where the dates come from, e.g. 国办发明电〔2026〕X号.
+    source: Mapped[str] = mapped_column(String(200), default="")
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    entered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CalendarDay(db.Model):
+    """A day of a bureau-entered year that is not what the weekend rule says: a statutory
+    holiday on a weekday (``is_workday`` False) or an adjusted working weekend day (调休,
+    ``is_workday`` True)."""
+
+    __tablename__ = "calendar_day"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    year: Mapped[int] = mapped_column(ForeignKey("calendar_year.year", ondelete="CASCADE"),
+                                      index=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(100), default="")
+
+
+class Notification(db.Model):
+    """A message in a user's inbox in the app (reminders of deadlines and the like).
+    ``key`` makes a reminder idempotent: the same reminder is written once per user."""
+
+    __tablename__ = "notification"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_notification_user_key"),)

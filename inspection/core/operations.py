@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from . import audit
 from .errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
-from .models import Department, Role, User, UserRole, utcnow
+from .models import Department, Position, Role, User, UserRole, utcnow
 from .passwords import (demo_password_refused, hash_password, needs_rehash, policy_problems,
                         verify_password)
 from .throttle import throttle
@@ -116,11 +116,29 @@ def create_user(username: str, display_name: str, department: Department,
 
 
 def update_user(user: User, *, display_name: str, department: Department,
-                roles: Iterable[str | Role], actor: User) -> User:
+                roles: Iterable[str | Role], actor: User, position: str | None = None,
+                email: str | None = None) -> User:
+    """Change an account. ``position`` (head, deputy_head, principal_head or None) and
+    ``email`` are left as they are when not given (None); "" clears them."""
     role_names = _roles(roles)
     if user.id == actor.id and Role.ADMIN.value not in role_names:
         raise DomainError(_("You cannot remove your own admin role."))
     changes = {}
+    if position is not None:
+        new_position = position or None
+        if new_position not in (None, *(p.value for p in Position)):
+            raise ValidationFailed(_("Not a position."), {"position": [_("Not a position.")]})
+        if new_position != user.position:
+            changes["position"] = [user.position, new_position]
+            user.position = new_position
+    if email is not None:
+        new_email = email.strip() or None
+        if new_email and ("@" not in new_email or any(c.isspace() for c in new_email)):
+            raise ValidationFailed(_("Not an e-mail address."),
+                                   {"email": [_("Not an e-mail address.")]})
+        if new_email != user.email:
+            changes["email"] = [user.email, new_email]
+            user.email = new_email
     if display_name.strip() and display_name.strip() != user.display_name:
         changes["display_name"] = [user.display_name, display_name.strip()]
         user.display_name = display_name.strip()

@@ -1,31 +1,41 @@
 """Argon2id password hashes and the password policy."""
 from __future__ import annotations
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 
 #: The demo password, published in the README; refused unless DEMO_MODE is on.
 DEMO_PASSWORD = "Demo-2026-shuangsuiji"
 MIN_LENGTH = 10
 
-_hasher = PasswordHasher()  # Argon2id with the library's recommended parameters
+#: Argon2id parameters by the setting PASSWORD_PROFILE: ``default`` is the library's
+#: recommendation (RFC 9106, low-memory); ``cheapest`` exists for the test suite only (the
+#: settings refuse it unless TESTING), where thousands of hashes would otherwise cost minutes.
+HASHERS = {"default": PasswordHasher(),
+           "cheapest": PasswordHasher.from_parameters(profiles.CHEAPEST)}
+
+
+def _hasher() -> PasswordHasher:
+    if has_app_context():
+        return HASHERS[current_app.config["SETTINGS"].PASSWORD_PROFILE]
+    return HASHERS["default"]
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(stored: str, password: str) -> bool:
     try:
-        return _hasher.verify(stored, password)
+        return _hasher().verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(stored: str) -> bool:
-    return _hasher.check_needs_rehash(stored)
+    return _hasher().check_needs_rehash(stored)
 
 
 def demo_password_refused(password: str) -> bool:

@@ -23,6 +23,9 @@ class MeSchema(ma.Schema):
     department = ma.fields.Nested(DepartmentDumpSchema)
     roles = ma.fields.Method("dump_roles")
     locale = ma.fields.String(allow_none=True)
+    position = ma.fields.String(allow_none=True, metadata={
+        "description": "head, deputy_head or principal_head: which acts the user approves "
+                       "follows from the bureau's settings"})
     #: The language in force for this user now (``zh_CN`` or ``en``): the account's choice,
     #: else the ``lang`` cookie, else the bureau's default. The field app follows it.
     language = ma.fields.Method("dump_language")

@@ -101,7 +101,22 @@ def set_language():
 @bp.get("/")
 @login_only
 def home():
-    return render_template("core/home.html")
+    """The user's to-do list first (inspection/review/todo.py), then their work areas; a
+    supervisor sees the bureau's deadlines at a glance."""
+    from ..review import todo  # the review area sits above core: imported where used
+
+    user = current_user._get_current_object()
+    items = todo.todo(user)
+    counts = {s: 0 for s in todo.STATES}
+    for item in items:
+        counts[item.state] += 1
+    show_todo = user.has_role(Role.OFFICE, Role.APPROVER, Role.INSPECTOR, Role.ADMIN) \
+        or bool(items)
+    overview = todo.overview() if user.has_role(Role.SUPERVISOR) else None
+    return render_template("core/home.html", todo=items, todo_counts=counts,
+                           show_todo=show_todo, overview=overview,
+                           states=todo.state_labels(), badges=todo.state_badges(),
+                           kinds=todo.kind_labels())
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -173,14 +188,16 @@ def user_new():
 def user_edit(user_id: int):
     user = ops.get_user(user_id)
     form = UserEditForm(data={"display_name": user.display_name,
-                              "department": user.department_id, "roles": sorted(user.roles)})
+                              "department": user.department_id, "roles": sorted(user.roles),
+                              "position": user.position or "", "email": user.email or ""})
     form.department.choices = _department_choices()
     status = 200
     if form.validate_on_submit():
         try:
             ops.update_user(user, display_name=form.display_name.data,
                             department=ops.get_department(form.department.data),
-                            roles=form.roles.data, actor=current_user)
+                            roles=form.roles.data, actor=current_user,
+                            position=form.position.data or "", email=form.email.data or "")
         except DomainError as error:
             show_errors(form, error)
             status = error.status

@@ -33,6 +33,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from ..core import audit
+from ..core.authority import Act, check_approver
 from ..core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..core.models import Department, Role, User, utcnow
 from ..core.timeutil import to_local
@@ -629,14 +630,14 @@ def decide_substitution(sub: Substitution, *, approve: bool, mode: str | None = 
                         actor: User | None) -> Substitution:
     """An approver approves (with the replacement: next reserve, or their choice among the
     qualified inspectors, without a new draw) or rejects a requested substitution."""
-    if actor is None or not actor.has_role(Role.APPROVER):
-        raise PermissionDenied(_("Only an approver decides on a substitution."))
+    member = get_member(sub.member_id)
+    # Authority per act and department (DOMAIN.md "Approvers differ by act"): the position
+    # the bureau's APPROVE_SUBSTITUTION names, in the member's department; four eyes.
+    check_approver(actor, Act.SUBSTITUTION, department_id=member.department_id,
+                   proposer_id=sub.requested_by_id)
     if sub.status != "requested":
         raise Conflict(_("This substitution was decided already (%(status)s).",
                          status=sub.status))
-    if sub.requested_by_id is not None and sub.requested_by_id == actor.id:
-        raise PermissionDenied(_("The person who asked for a substitution cannot approve it."))
-    member = get_member(sub.member_id)
     visit = db.session.get(Visit, member.visit_id)
     note = (note or "").strip()
     now = utcnow()

@@ -11,9 +11,10 @@ and the public verification of a sealed record.
   QR code.
 * The public verification (:func:`public_record`) shows only what the public regime
   publishes about an inspection: that a sealed record with this seal exists, the visit
-  number, the employer's name, the date, the result recorded on site (the determined result
-  is published after the bureau's review), and whether a correction superseded it. No
-  names of people, no notes, no signatures, no photos.
+  number, the employer's name, the date, and the bureau's published result once there is
+  one (never the team's on-site category: the result is public only after the bureau's
+  review, seed 000 三(九)), and whether a correction superseded it. No names of people, no
+  notes, no signatures, no photos.
 
 PDF files are rendered on demand and not stored: the record's evidence is the sealed body
 and the files it names, all in the content-addressed store.
@@ -329,7 +330,14 @@ def order_pdf(visit: Visit) -> bytes:
 # --- public verification ----------------------------------------------------------------------
 
 def public_record(seal: str) -> dict[str, Any]:
-    """What anyone may see of a sealed record, by its seal (404 when there is none)."""
+    """What anyone may see of a sealed record, by its seal (404 when there is none): that it
+    is genuine, and the bureau's published result only (``published``: category, whether
+    and when it was corrected, the link to the public result), or ``None`` while the result
+    is not published ("result pending"). Never the on-site category: the team's proposal
+    becomes the bureau's result by the determination, and nothing of it is public before
+    (seed 000 三(九) "经审核批准后再予以公示"). The published result comes from the review
+    package through ``app.extensions["published_result"]`` (fieldwork does not import
+    review)."""
     seal = (seal or "").strip().lower()
     if not SEAL.match(seal):
         raise NotFound(_("No sealed record has this seal."))
@@ -343,9 +351,10 @@ def public_record(seal: str) -> dict[str, Any]:
         RecordRevision.revision > row.revision).order_by(RecordRevision.revision.desc())
         .limit(1))
     arrived = _local((row.body.get("arrival") or {}).get("at"))
+    reader = current_app.extensions.get("published_result")
     return {"seal": seal, "number": visit.number, "employer": visit.employer.name,
             "date": arrived.date() if arrived else to_local(row.received_at).date(),
-            "result_label": label(row.result_category),
+            "published": reader(visit) if reader is not None else None,
             "bureau": current_app.config["SETTINGS"].BUREAU_NAME,
             "tasks": [t.name for t in ops._tasks(visit)],
             "is_correction": bool(row.corrects),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, String,
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text,
                         UniqueConstraint, false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -21,8 +21,18 @@ class VisitStatus(str, enum.Enum):
     PLANNED = "planned"          # drawn, team not yet drawn
     ASSIGNED = "assigned"        # team drawn
     IN_PROGRESS = "in_progress"
-    RECORDED = "recorded"        # sealed record received
+    RECORDED = "recorded"        # sealed record received: in the office's review queue
+    RETURNED = "returned"        # returned to the team with comments (:class:`ReviewReturn`)
+    PROPOSED = "proposed"        # determination proposed, waiting for an approver
+    DETERMINED = "determined"    # determination approved: the bureau's result, to publish
+    PUBLISHED = "published"      # result public (done)
+    WITHHELD = "withheld"        # publication withheld by an approved exception (done)
     CLOSED = "closed"
+
+
+#: Visit statuses that count as done: a check that is not published counts as not done
+#: (seed 000 三(九)), unless its publication was withheld by an approved exception.
+DONE_STATUSES = (VisitStatus.PUBLISHED.value, VisitStatus.WITHHELD.value)
 
 
 class Visit(db.Model):
@@ -32,7 +42,8 @@ class Visit(db.Model):
     number: Mapped[str] = mapped_column(String(30), unique=True)
     year: Mapped[int] = mapped_column(Integer, index=True)
     employer_id: Mapped[int] = mapped_column(ForeignKey("employer.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default=VisitStatus.PLANNED.value)
+    status: Mapped[str] = mapped_column(String(20), default=VisitStatus.PLANNED.value,
+                                        index=True)
     window_start: Mapped[date] = mapped_column(Date)
     window_end: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -72,6 +83,8 @@ class ResultCategory(str, enum.Enum):
     REFUSED_SERIOUSLY = "refused_seriously"
     NO_ACTIVITY = "no_activity"
     PENDING_FOLLOW_UP = "pending_follow_up"
+    QUALIFIED = "qualified"
+    UNQUALIFIED = "unqualified"
 
 
 #: The legal wording of each category (data from seed 004 第十九条(四), shown as is).
@@ -84,6 +97,8 @@ RESULT_LABELS: dict[str, str] = {
     ResultCategory.REFUSED_SERIOUSLY.value: "不配合检查情节严重",
     ResultCategory.NO_ACTIVITY.value: "未发现开展本次抽查涉及的经营活动",
     ResultCategory.PENDING_FOLLOW_UP.value: "发现问题待后续处理",
+    ResultCategory.QUALIFIED.value: "合格",
+    ResultCategory.UNQUALIFIED.value: "不合格",
 }
 
 
@@ -217,3 +232,24 @@ class ItemAssignment(db.Model):
 
     __table_args__ = (UniqueConstraint("visit_id", "item_version_id", "inspector_id",
                                        name="uq_item_assignment"),)
+
+
+class ReviewReturn(db.Model):
+    """The office returned a sealed record to the team with comments (review, seed 000
+    三(九)). The phone shows the comments on the visit; the team corrects the record as a new
+    sealed revision (the correction mechanism of :mod:`inspection.fieldwork.signing`), which
+    resolves the return and puts the visit back in the review queue."""
+
+    __tablename__ = "review_return"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), index=True)
+    #: The sealed revision that was returned.
+    revision_id: Mapped[int] = mapped_column(ForeignKey("record_revision.id"))
+    comments: Mapped[str] = mapped_column(Text)
+    #: Comments on single questions: ``[{"item", "question", "comment"}]``.
+    item_comments: Mapped[list] = mapped_column(JSON, default=list)
+    returned_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    returned_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: The sealed revision that answered it (None while the team has it).
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("record_revision.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -34,7 +34,7 @@ from ..draws.models import TeamMember
 from ..extensions import db
 from ..planning.models import Task
 from . import joint, photos, signing
-from .models import EvidencePhoto, RecordRevision, Visit, VisitStatus, VisitTask
+from .models import EvidencePhoto, RecordRevision, ReviewReturn, Visit, VisitStatus, VisitTask
 from .refusals import (MIN_INSPECTOR_SIGNATURES, NEED_REFUSAL, REFUSAL_RULES,
                        REPRESENTATIVE_ROLES)
 from .results import CATEGORY_RULES, categories, check_record, label
@@ -110,7 +110,10 @@ def _versions(visit: Visit) -> list[tuple[CheckItemVersion, str]]:
     return checked_versions(visit.id)
 
 
-def _summary(visit: Visit, tasks: list[Task], versions, team: list[dict]) -> dict:
+def _summary(visit: Visit, tasks: list[Task], versions, team: list[dict],
+             returned: bool = False) -> dict:
+    """The visit as the visit list shows it; ``returned``: the office returned its sealed
+    record and the team has not sealed a correction yet (an unresolved return)."""
     employer = visit.employer
     return {"number": visit.number,
             "employer": {"name": employer.name, "credit_code": employer.credit_code,
@@ -120,7 +123,24 @@ def _summary(visit: Visit, tasks: list[Task], versions, team: list[dict]) -> dic
             "announced": all(t.announced for t in tasks),
             "tasks": [{"id": t.id, "name": t.name, "announced": t.announced} for t in tasks],
             "items": [{"code": code, "name": v.name} for v, code in versions],
-            "team": team}
+            "team": team,
+            "returned": returned}
+
+
+def _review(visit: Visit) -> dict:
+    """The office's returns of the visit's record, newest first (one query)."""
+    rows = db.session.execute(
+        select(ReviewReturn, User.display_name)
+        .join(User, User.id == ReviewReturn.returned_by_id)
+        .where(ReviewReturn.visit_id == visit.id)
+        .order_by(ReviewReturn.returned_at.desc(), ReviewReturn.id.desc())).all()
+    return {"status": visit.status,
+            "returns": [{"at": stamp(r.returned_at), "by": by, "comments": r.comments,
+                         "item_comments": [{"item": c.get("item"), "question": c.get("question"),
+                                            "comment": c.get("comment")}
+                                           for c in r.item_comments or []],
+                         "resolved": r.resolved_at is not None}
+                        for r, by in rows]}
 
 
 def _employer(visit: Visit) -> dict:
@@ -176,8 +196,10 @@ def _notice_text(visit: Visit, versions) -> str:
 def _pack(visit: Visit, me_id: int | None) -> tuple[dict, str]:
     tasks, versions, team = _tasks(visit), _versions(visit), _team(visit, me_id)
     settings = _settings()
+    review = _review(visit)
+    returned = any(not r["resolved"] for r in review["returns"])
     pack = {
-        "visit": _summary(visit, tasks, versions, team),
+        "visit": _summary(visit, tasks, versions, team, returned),
         "employer": _employer(visit),
         "items": [{"version_id": v.id, "code": code, "name": v.name,
                    "legal_basis": v.legal_basis, "content": v.content,
@@ -196,6 +218,7 @@ def _pack(visit: Visit, me_id: int | None) -> tuple[dict, str]:
                           "min_inspector_signatures": MIN_INSPECTOR_SIGNATURES},
         "settings": {"keep_originals": settings.KEEP_PHOTO_ORIGINALS,
                      "max_photo_bytes": settings.MAX_PHOTO_BYTES},
+        "review": review,
     }
     etag = hashlib.sha256(audit.canonical_json(pack)).hexdigest()
     pack["generated_at"] = stamp(utcnow())

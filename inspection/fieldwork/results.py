@@ -38,12 +38,28 @@ CATEGORY_RULES: dict[str, dict[str, Any]] = {
                                        "need_photo": False},
     ResultCategory.PENDING_FOLLOW_UP.value: {"forbid": [], "need": "non_compliant",
                                              "need_photo": False},
+    ResultCategory.QUALIFIED.value: {"forbid": ["non_compliant"], "need": None,
+                                     "need_photo": False},
+    ResultCategory.UNQUALIFIED.value: {"forbid": [], "need": "non_compliant",
+                                       "need_photo": False},
 }
 
 
+def enabled_codes() -> list[str]:
+    """The categories the bureau uses (setting ``RESULT_CATEGORIES``; all ten by default,
+    seed 004 第十九条(四) "等": the list is open), in the order of the seed."""
+    from flask import current_app, has_app_context
+
+    from ..config import split_list
+
+    chosen = set(split_list(current_app.config["SETTINGS"].RESULT_CATEGORIES)) \
+        if has_app_context() else set()
+    return [c.value for c in ResultCategory if not chosen or c.value in chosen]
+
+
 def categories() -> list[dict[str, str]]:
-    """``[{"code", "label"}]`` in the order of the seed."""
-    return [{"code": c.value, "label": RESULT_LABELS[c.value]} for c in ResultCategory]
+    """``[{"code", "label"}]`` of the bureau's categories, in the order of the seed."""
+    return [{"code": c, "label": RESULT_LABELS[c]} for c in enabled_codes()]
 
 
 def label(code: str | None) -> str:
@@ -84,7 +100,7 @@ def check_category(category: str | None, answers: list[dict],
     if not category:
         return []
     rule = CATEGORY_RULES.get(category)
-    if rule is None:
+    if rule is None or category not in enabled_codes():
         return [_("Unknown result category.")]
     problems = []
     kinds = {a.get("answer") for a in answers}

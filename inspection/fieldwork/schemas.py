@@ -261,6 +261,8 @@ class FieldVisitSchema(ma.Schema):
     tasks = fields.List(fields.Nested(TaskBriefSchema))
     items = fields.List(fields.Nested(ItemBriefSchema))
     team = fields.List(fields.Nested(TeamMemberSchema))
+    #: The office returned the sealed record to the team (comments in the pack's ``review``).
+    returned = fields.Boolean()
     pack_etag = fields.String()
 
 

@@ -34,7 +34,7 @@ from ..directory.models import Inspector
 from ..draws import team_ops
 from ..extensions import db
 from . import joint, refusals, seal
-from .models import RecordRevision, RecordSignature, Visit, VisitStatus
+from .models import RecordRevision, RecordSignature, ReviewReturn, Visit, VisitStatus
 
 #: Area of the store holding the strokes (canonical JSON), SVGs and PNGs of signatures.
 AREA_SIGNATURES = "signatures"
@@ -406,10 +406,22 @@ def summary(errors: dict[str, list[str]]) -> str | None:
 
 
 def after_store(row: RecordRevision, visit: Visit) -> None:
-    """A sealed revision marks the visit recorded."""
-    if row.seal and visit.status in (VisitStatus.PLANNED.value, VisitStatus.ASSIGNED.value,
-                                     VisitStatus.IN_PROGRESS.value):
+    """A sealed revision marks the visit recorded. On a visit the office returned to the team
+    (``returned``), a new sealed record (not a member's part) answers the return: the visit
+    goes back to ``recorded`` (the office's review queue) and the open return is resolved by
+    this revision."""
+    if not row.seal:
+        return
+    if visit.status in (VisitStatus.PLANNED.value, VisitStatus.ASSIGNED.value,
+                        VisitStatus.IN_PROGRESS.value):
         visit.status = VisitStatus.RECORDED.value
+    elif visit.status == VisitStatus.RETURNED.value and not row.is_part:
+        visit.status = VisitStatus.RECORDED.value
+        now = utcnow()
+        for open_return in db.session.scalars(select(ReviewReturn).where(
+                ReviewReturn.visit_id == visit.id, ReviewReturn.resolved_at.is_(None))):
+            open_return.resolved_by_id = row.id
+            open_return.resolved_at = now
 
 
 def missing_signatures(row: RecordRevision) -> list[str]:

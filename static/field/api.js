@@ -36,12 +36,20 @@ export function errorMessage(json, status) {
   return fields ? `${error.message} (${fields})` : error.message;
 }
 
-export async function getJson(path) {
+/** GET our server's JSON. `timeout` (ms): give up then, as when offline (a server that does
+ *  not answer must not keep a screen from being drawn). */
+export async function getJson(path, { timeout = 0 } = {}) {
   let response;
+  const abort = timeout && typeof AbortController === 'function' ? new AbortController() : null;
+  const timer = abort ? setTimeout(() => abort.abort(), timeout) : null;
   try {
-    response = await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    response = await fetch(path, {
+      credentials: 'same-origin', headers: { Accept: 'application/json' }, signal: abort ? abort.signal : undefined,
+    });
   } catch (error) {
     throw new Offline(String(error));
+  } finally {
+    clearTimeout(timer);
   }
   const json = await readJson(response);
   if (response.status === 401) throw new AuthRequired(errorMessage(json, 401));

@@ -3,29 +3,60 @@
  * Answers are radio buttons drawn as big tap targets (符合 / 不符合 / 不适用 / 未检查). A
  * non-compliant answer opens what it needs: the problem (note, required), the order given
  * (stop, or rectify by a date) and evidence photos. Every input event saves (editor.change).
+ *
+ * A sealed record is read-only (editor.locked): the questions are disabled, photos can be
+ * neither taken nor deleted, and the lock card offers "开始更正" (sign.js). The office's
+ * comments on a returned record (pack.review) stand beside their item and questions.
  */
 import * as editor from './editor.js';
 import { ANSWERS, ORDER_KINDS, answerOf } from './record.js';
 import { thumbUrl } from './photos.js';
+import { correctionNotice, lockCard } from './sign.js';
 import { fill, h, today } from './ui.js';
 import { t } from './i18n.js';
 
+/** The office's comments of the open return (the newest unresolved) on this item:
+ *  {item: [...], questions: Map(code -> [...])}. */
+function officeComments(pack, itemCode) {
+  const returns = (pack && pack.review && pack.review.returns) || [];
+  const open = returns.find((r) => !r.resolved);
+  const mine = ((open && open.item_comments) || []).filter((c) => c.item === itemCode);
+  const questions = new Map();
+  for (const c of mine.filter((x) => x.question)) questions.set(c.question, [...(questions.get(c.question) || []), c.comment]);
+  return { item: mine.filter((c) => !c.question).map((c) => c.comment), questions };
+}
+
+const commentBox = (texts) => (texts && texts.length
+  ? h('div', { class: 'office-comment', role: 'note' }, h('strong', {}, t('审核意见：')), texts.map((c) => h('p', {}, c)))
+  : null);
+
 export async function itemView(ctx, number, code) {
+  const server = await editor.serverRecord(number);  // sealed on another device: adopted here
+  if (server.phase === 'auth') ctx.authRequired();
   const open = await editor.load(number);
   const item = open.pack && (open.pack.items || []).find((i) => i.code === code);
   if (!item) {
     return h('section', { class: 'card' }, h('p', {}, t('本机没有这个检查事项。')),
       h('a', { class: 'button primary', href: `#/visit/${number}` }, t('返回')));
   }
+  if (server.blocked) {  // no record on the phone: none is started here
+    ctx.setTitle(`${item.code} ${item.name}`);
+    return h('div', { class: 'stack checklist' }, editor.serverRecordCard(number, server, () => ctx.rerender()),
+      h('a', { class: 'button secondary', href: `#/visit/${number}` }, t('返回本次检查')));
+  }
   ctx.setTitle(`${item.code} ${item.name}`);
   const items = open.pack.items;
   const next = items[items.indexOf(item) + 1];
-  return h('div', { class: 'stack checklist' },
+  const locked = editor.locked();
+  const comments = officeComments(open.pack, item.code);
+  return h('div', { class: `stack checklist${locked ? ' locked' : ''}` },
+    locked ? lockCard(open, () => ctx.rerender(), { compact: true }) : correctionNotice(open.record),
     h('section', { class: 'card' },
       h('h2', {}, `${item.code} ${item.name}`),
       item.content ? h('p', { class: 'small' }, item.content) : null,
-      item.legal_basis ? h('details', {}, h('summary', {}, t('法律依据')), h('p', { class: 'small pre' }, item.legal_basis)) : null),
-    (item.questions || []).map((q) => questionBlock(ctx, item, q)),
+      item.legal_basis ? h('details', {}, h('summary', {}, t('法律依据')), h('p', { class: 'small pre' }, item.legal_basis)) : null,
+      commentBox(comments.item)),
+    (item.questions || []).map((q) => questionBlock(ctx, item, q, { locked, comments: comments.questions.get(q.code) })),
     h('div', { class: 'bottom-actions' },
       h('a', { class: 'button secondary', href: `#/visit/${number}` }, t('返回本次检查')),
       next ? h('a', { class: 'button primary', href: `#/visit/${number}/item/${encodeURIComponent(next.code)}` }, t('下一事项')) : null));
@@ -35,7 +66,7 @@ export async function itemView(ctx, number, code) {
  *  the inspector works (a redraw that replaced them would drop the focus and the characters
  *  typed meanwhile); only what depends on the answer (the note's label, the order, the photo
  *  block) follows it. */
-function questionBlock(ctx, item, q) {
+function questionBlock(ctx, item, q, { locked = false, comments = null } = {}) {
   const current = () => editor.open.record.answers[q.code] || { answer: null, note: '', order: null };
   const noteLabel = h('label', { for: `note-${q.code}` });
   const note = h('textarea', {
@@ -60,8 +91,9 @@ function questionBlock(ctx, item, q) {
     }
   };
   const name = `answer-${q.code}`;
-  const box = h('fieldset', { class: 'question card', 'data-question': q.code },
+  const box = h('fieldset', { class: `question card${comments ? ' commented' : ''}`, 'data-question': q.code, disabled: locked },
     h('legend', {}, h('span', { class: 'qcode' }, q.code), ' ', q.text),
+    commentBox(comments),
     q.evidence_hint ? h('p', { class: 'small' }, t('取证提示：{0}', q.evidence_hint)) : null,
     q.legal_basis ? h('p', { class: 'small muted' }, q.legal_basis) : null,
     h('div', { class: 'choices four', role: 'radiogroup', 'aria-label': t('检查结果') },
@@ -123,10 +155,11 @@ export function photoBlock(ctx, question) {
   const drawThumbs = () => {
     fill(grid, ...editor.open.photos.filter((p) => p.question === question).map((p) => {
       const url = thumbUrl(p);
-      return h('figure', { class: 'thumb', 'data-photo': p.uuid },
-        url ? h('img', { src: url, alt: t('证据照片 {0}', p.taken_at), width: 120, height: 90, onload: () => URL.revokeObjectURL(url) }) : null,
-        h('figcaption', {}, p.document_copy ? t('复印件 · ') : '', p.receipt ? t('已上传') : t('待上传')),
-        p.receipt ? null : h('button', {
+      return h('figure', { class: `thumb${p.remote ? ' remote' : ''}`, 'data-photo': p.uuid },
+        url ? h('img', { src: url, alt: t('证据照片 {0}', p.taken_at), width: 120, height: 90, onload: () => URL.revokeObjectURL(url) })
+          : p.remote ? h('span', { class: 'thumb-remote' }, t('照片在服务器上')) : null,
+        h('figcaption', {}, p.document_copy ? t('复印件 · ') : '', p.remote ? t('已在服务器上') : p.receipt ? t('已上传') : t('待上传')),
+        p.receipt || editor.locked() ? null : h('button', {
           type: 'button', class: 'delete', 'aria-label': t('删除照片 {0}', p.taken_at),
           onclick: () => removePhoto(p),
         }, t('删除')));
@@ -155,6 +188,11 @@ export function photoBlock(ctx, question) {
     status.textContent = files.length ? t('已保存 {0} 张照片', files.length) : '';
   };
   const id = question || 'visit';
+  if (editor.locked()) {  // sealed: the photos are shown, none is added or deleted
+    drawThumbs();
+    box.append(grid.childNodes.length ? grid : h('p', { class: 'small' }, t('没有照片。')));
+    return box;
+  }
   box.append(
     h('div', { class: 'photo-buttons' },
       h('label', { class: 'button primary', for: `camera-${id}` }, t('拍照取证')),

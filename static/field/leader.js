@@ -48,6 +48,10 @@ export function orderedItems(pack) {
   return [...items.filter((i) => i.mine), ...items.filter((i) => !i.mine)];
 }
 
+/* A member of a split visit never adopts the visit's sealed record from the server: the
+ * leader's phone corrects it (editor.serverRecord). */
+editor.adoptGuards.add((pack) => !myPartItems(pack));
+
 /* A member's record on a split visit is a part: marked before every save. */
 editor.beforeSave.add(async (record, open) => {
   if (myPartItems(open.pack)) {
@@ -252,7 +256,7 @@ async function drawParts(ctx, open, box) {
     assembled ? h('p', { class: 'ok', id: 'assembled' }, t('已汇总：{0}', assembled.map((x) => t('{0}（第 {1} 版）', x.name, x.revision)).join(t('、')))) : null,
     h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'secondary', id: 'refresh-parts', onclick: () => drawParts(ctx, open, box) }, t('刷新进度')),
-      h('button', { type: 'button', class: 'primary', id: 'assemble', disabled: !(parts && parts.ready && parts.members.length),
+      h('button', { type: 'button', class: 'primary', id: 'assemble', disabled: editor.locked(record) || !(parts && parts.ready && parts.members.length),
         onclick: async () => {
           await assemble(open, parts);
           await drawParts(ctx, open, box);

@@ -6,6 +6,8 @@
  * waiting and never left the phone, it is replaced instead of piling up; one that may have
  * reached the server (`maybe_sent`: its PUT was sent and no receipt came back) is left alone
  * and the new one goes after it, so a retry can never send a changed body under its UUID.
+ * A sealed revision is never replaced either (sign.js: a sealed record is changed only by a
+ * correction, which goes after it).
  */
 import { db } from './db.js';
 import { localIso, uuid } from './ui.js';
@@ -133,12 +135,67 @@ export function revisionBody(record, photos) {
         : null,
     })),
     result_category: record.result_category || null,
-    photos: photos.filter((p) => !p.is_original).map((p) => ({
+    photos: photos.filter((p) => !p.is_original).map((p) => (p.remote && p.listed ? { ...p.listed } : {
       uuid: p.uuid, sha256: p.sha256, original_sha256: p.original_sha256, question: p.question,
       document_copy: !!p.document_copy, taken_at: p.taken_at, bytes: p.bytes,
       ...(p.authorisation ? { authorisation: true } : {}),
     })),
   });
+}
+
+/* ---------- a record made on another device (docs/field-sync.md "A record made on another
+ * device") ---------- */
+
+/** The phone's record from the server's record state (GET .../record): the body of its latest
+ *  revision as the phone keeps it (answers by question), with the bookkeeping that lets the
+ *  phone go on from it: the server's revision (the next save is that + 1), and for a sealed
+ *  body its signatures, its seal and `sealed_key` (its revision's key: a correction names it).
+ *  `adopted` says where it came from. The photos it lists are remotePhotos(). */
+export function recordFromServer(state) {
+  const body = state.body;
+  const sealed = !!body.seal;
+  const answers = {};
+  for (const a of body.answers || []) {
+    answers[a.question] = {
+      item: a.item, question: a.question, answer: a.answer, note: a.note || '',
+      order: a.order ? { kind: a.order.kind, due: a.order.due || null, text: a.order.text || '' } : null,
+    };
+  }
+  const record = {
+    ...blankRecord(body.visit),
+    record_id: body.record_id, revision: body.revision, saved_at: body.saved_at || null,
+    notice: body.notice || null, arrival: body.arrival || null, answers,
+    result_category: body.result_category || null,
+    signatures: sealed ? body.signatures || [] : [], seal: sealed ? body.seal : null,
+    sealed_key: sealed ? state.revision_uuid : body.corrects || null,
+    sealed_at: sealed ? body.saved_at || null : null,
+    adopted: {
+      key: state.revision_uuid, revision: body.revision, sealed, received_at: state.received_at || null,
+      saved_at: body.saved_at || null, at: localIso(),
+    },
+  };
+  for (const key of OPTIONAL) {
+    if (key !== 'part' && body[key] !== undefined && body[key] !== null) record[key] = body[key];
+  }
+  const rep = (body.signatures || []).map((s) => s.signer).find((s) => s && s.kind === 'representative');
+  if (rep) record.representative = { name: rep.name || '', role: rep.role || '' };
+  return record;
+}
+
+/** The photos the server's body lists, as the phone's photo list holds them without their
+ *  bytes (they are on the server): marked `remote`, with the entry exactly as listed (a later
+ *  revision lists it again as it is), a receipt (never uploaded, never deleted), the marks the
+ *  screens read (`scene`: a refusal's photo, `authorisation`). */
+export function remotePhotos(body) {
+  const scene = new Set((body.refusal && body.refusal.photos) || []);
+  return (body.photos || []).map((p) => ({
+    uuid: p.uuid, visit: body.visit, record_id: body.record_id, question: p.question || null,
+    document_copy: !!p.document_copy, taken_at: p.taken_at, type: 'image/jpeg', data: null, thumb: null,
+    sha256: p.sha256, original_sha256: p.original_sha256 || null, bytes: p.bytes,
+    status: 'sent', remote: true, listed: { ...p },
+    receipt: { key: p.uuid, kind: 'photo', sha256: p.sha256, remote: true },
+    ...(p.authorisation ? { authorisation: true } : {}), ...(scene.has(p.uuid) ? { scene: true } : {}),
+  }));
 }
 
 /** Save the draft, and queue a revision when it passes the checks. Returns {queued, checks}.
@@ -162,11 +219,12 @@ export async function saveRecord(record, photos, pack, user, options = {}) {
       user, sealed: !!record.seal,
     };
     // the newest revision of this record (index order is by seq within one record_id;
-    // photo entries of the record share the index and are stepped over)
+    // photo entries of the record share the index and are stepped over). A sealed revision
+    // is never replaced: once sealed it goes to the server, and what follows corrects it.
     let cursor = await tx.objectStore('outbox').index('record').openCursor(record.record_id, 'prev');
     while (cursor && cursor.value.kind !== 'record') cursor = await cursor.continue();
     const last = cursor && cursor.value;
-    if (last && last.status === 'waiting' && !last.maybe_sent) {
+    if (last && last.status === 'waiting' && !last.maybe_sent && !last.sealed) {
       await cursor.update({ ...entry, seq: last.seq, replaced: (last.replaced || 0) + 1 });
     } else {
       await tx.objectStore('outbox').add(entry);

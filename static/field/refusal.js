@@ -73,8 +73,9 @@ export function refusalSection(ctx, open, redraw, signRow) {
       h('p', {}, t('现场照片：{0} 张', scene.length)),
       h('div', { class: 'thumbs' }, scene.map((p) => {
         const url = thumbUrl(p);
-        return h('figure', { class: 'thumb', 'data-photo': p.uuid },
-          url ? h('img', { src: url, alt: t('现场照片'), width: 120, height: 90, onload: () => URL.revokeObjectURL(url) }) : null);
+        return h('figure', { class: `thumb${p.remote ? ' remote' : ''}`, 'data-photo': p.uuid },
+          url ? h('img', { src: url, alt: t('现场照片'), width: 120, height: 90, onload: () => URL.revokeObjectURL(url) })
+            : p.remote ? h('span', { class: 'thumb-remote' }, t('照片在服务器上')) : null);
       })),
       sealed ? null : [
         h('label', { class: 'button secondary', for: 'scene-photo' }, t('拍摄现场照片')),

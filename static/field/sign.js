@@ -9,9 +9,11 @@
  * signatures' entries; the sealed revision and the signatures go out through the outbox.
  *
  * A change to the content after a signature voids every signature (editor.beforeSave hook
- * below): "记录已修改，签名已作废，请重新签名". If the sealed revision never left the phone, the
- * change simply replaces it in the outbox; if it may have reached the server, the record is
- * from then on a correction of it (`corrects`, `correction_reason`), as the server requires.
+ * below): "记录已修改，签名已作废，请重新签名". Once sealed, the record is locked (editor.locked):
+ * nothing on the phone changes it until the inspector starts a correction (lockCard, "开始更正":
+ * a reason, and a confirmation naming the signatures it voids). The record is from then on a
+ * correction of the sealed revision (`corrects` = its key, `correction_reason`), as the server
+ * requires; the sealed revision and its signatures still go to the server, in order, before it.
  */
 import * as editor from './editor.js';
 import { db, getMeta } from './db.js';
@@ -168,38 +170,27 @@ export function departmentGroups(pack) {
   return pack.departments.map((d) => ({ ...d, members: team.filter((m) => m.department_id === d.department_id) }));
 }
 
-/** Voids the signatures when the content they sign changed (every save runs this first). */
+/** Voids the signatures when the content they sign changed (every save runs this first).
+ *  A sealed record is locked: no save changes it (or queues anything) but the seal itself;
+ *  startCorrection unseals it first. Signatures of a record not sealed yet were never queued:
+ *  voided, they leave the phone. */
 async function voidIfChanged(record, open, options) {
+  if (record.seal && !options.sealing) {
+    options.queue = false;
+    return;
+  }
   if (record.refusal) {  // the scene photos are those taken for the refusal (refusal.js)
     record.refusal.photos = open.photos.filter((p) => p.scene && !p.is_original).map((p) => p.uuid);
   }
   departmentsOf(record, open.pack);
   const signatures = record.signatures || [];
-  if (!signatures.length && !record.seal) return;
+  if (!signatures.length) return;
   const body = { ...bodyOf(record, open.photos), signatures };
-  if ((await validSignatures(body)).length === signatures.length) {
-    // sealed and nothing changed: nothing new to send (a later save would be a correction)
-    if (record.seal && !options.sealing) options.queue = false;
-    return;
-  }
-  const wasSealed = !!record.seal;
-  let sealedSent = false;
-  if (wasSealed && record.sealed_key) {
-    const entry = await (await db()).getFromIndex('outbox', 'key', record.sealed_key);
-    sealedSent = !(entry && entry.status === 'waiting' && !entry.maybe_sent);
-  }
+  if ((await validSignatures(body)).length === signatures.length) return;
   record.voided = { at: localIso(), count: signatures.length };
   record.signatures = [];
   record.seal = null;
-  if (sealedSent) {
-    // the server may hold the sealed revision: what follows corrects it, with a reason
-    record.corrects = record.sealed_key;
-    record.correction_reason = '';
-  } else {
-    // never left the phone: this save replaces it in the outbox, its signatures go too
-    if (wasSealed) record.sealed_key = record.corrects || null;
-    await discardSignatures(signatures.map((s) => s.uuid));
-  }
+  await discardSignatures(signatures.map((s) => s.uuid));
   window.dispatchEvent(new CustomEvent('field:voided', { detail: { visit: record.visit } }));
 }
 editor.beforeSave.add(voidIfChanged);
@@ -210,6 +201,125 @@ extraChecks.add((record, photos, block) => {
     block.push({ question: null, text: t('已封存的记录被修改：请在“签名确认”页说明更正理由') });
   }
 });
+
+/* ---------- the lock of a sealed record, and the start of a correction ---------- */
+
+export const LOCKED_TEXT = '已签名封存，记录已锁定';
+
+/** "张三（检查人员）、李四（法定代表人）": who signed, as the record lists them. */
+export function signerList(pack, signatures) {
+  const team = (pack && pack.team) || [];
+  const names = (signatures || []).map(({ signer }) => {
+    if (signer.kind === 'inspector') {
+      const m = team.find((x) => x.user_id === signer.user_id);
+      return t('{0}（{1}）', (m && m.name) || signer.name || `#${signer.user_id}`, t('检查人员'));
+    }
+    if (signer.kind === 'representative') return t('{0}（{1}）', signer.name || '', t(ROLES[signer.role] || '被检查单位代表'));
+    return t('{0}（{1}）', signer.name || '', t('见证人'));
+  });
+  return names.length ? names.join(t('、')) : t('（无）');
+}
+
+/** Where the sealed revision is: 'sent' (receipt), 'waiting' (still on the phone), or null. */
+async function sealedState(record) {
+  if (!record.sealed_key) return null;
+  const entry = await (await db()).getFromIndex('outbox', 'key', record.sealed_key);
+  if (!entry) return null;
+  return entry.status === 'sent' ? 'sent' : entry.status === 'refused' ? 'refused' : 'waiting';
+}
+
+/** Ask for the reason of a correction, and confirm it, naming the signatures it voids.
+ *  Resolves with the reason, or null when cancelled (nothing changes then). */
+export function confirmCorrection(open) {
+  const record = open.record;
+  return new Promise((resolve) => {
+    const reason = h('textarea', { id: 'correction-start-reason', rows: 3, required: true, 'aria-required': 'true',
+      placeholder: t('如：第 2 项误录为“不适用”，现场核实为“符合”。') });
+    const message = h('p', { class: 'problem', role: 'alert', id: 'correction-start-message' });
+    let result = null;
+    const dialog = h('dialog', { class: 'correction-dialog', id: 'correction-dialog', 'aria-labelledby': 'correction-dialog-title' },
+      h('h2', { id: 'correction-dialog-title' }, t('开始更正')),
+      h('p', {}, t('更正将作为新的版本提交，原封存记录保留在服务器上，不会被替换。')),
+      h('p', { class: 'void-list', id: 'correction-voids' }, h('strong', {}, t('将作废以下签名：{0}', signerList(open.pack, record.signatures)))),
+      h('p', { class: 'small' }, t('更正后，以上各方须重新签名，再封存上传。')),
+      h('div', { class: 'field' }, h('label', { for: 'correction-start-reason' }, t('更正理由（必填）')), reason),
+      message,
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'secondary', id: 'correction-cancel', onclick: () => dialog.close() }, t('取消')),
+        h('button', { type: 'button', class: 'primary danger-fill', id: 'correction-confirm', onclick: () => {
+          const why = reason.value.trim();
+          if (!why) {
+            message.textContent = t('请填写更正理由。');
+            reason.focus();
+            return;
+          }
+          result = why;
+          dialog.close();
+        } }, t('确认更正'))));
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      resolve(result);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    reason.focus();
+  });
+}
+
+/** Unseal the record as a correction of its sealed revision: the signatures are void (they
+ *  stay with the sealed revision, which still goes to the server), `corrects` names that
+ *  revision, with the reason. Nothing is queued until the next change or the new seal. */
+export async function startCorrection(open, reason) {
+  const record = open.record;
+  const why = (reason || '').trim();
+  if (!record.seal || !record.sealed_key || !why) return false;
+  await editor.change((r) => {
+    r.signatures = [];
+    r.seal = null;
+    r.voided = null;
+    r.corrects = r.sealed_key;
+    r.correction_reason = why;
+  }, { unlock: true, queue: false });
+  return true;
+}
+
+/** The banner of a sealed record: locked, and the one way to change it. `done` runs after
+ *  a correction was started (the screen is drawn again, editable). */
+export function lockCard(open, done, { compact = false } = {}) {
+  const state = h('p', { class: 'small', role: 'status' });
+  const adopted = open.record.adopted && open.record.adopted.key === open.record.sealed_key;
+  sealedState(open.record).then((where) => {
+    state.textContent = adopted && !where ? t('封存的记录是从服务器下载的：在其他设备上签名封存，签名原件和照片在服务器上。')
+      : where === 'sent' ? t('封存的记录已上传到服务器。')
+      : where === 'waiting' ? t('封存的记录在本机等待上传，联网后自动上传。')
+        : where === 'refused' ? t('封存的记录被服务器拒绝，请查看“上传”页。') : '';
+  });
+  return h('section', { class: 'card locked-card', id: 'record-locked', 'aria-labelledby': 'record-locked-title' },
+    h('h2', { id: 'record-locked-title' }, t(LOCKED_TEXT)),
+    compact ? null : h('p', {}, t('检查结果、拒签情况、照片和检查结论不能再修改。发现错误，请开始更正：说明理由，重新签名并封存；原封存记录保留。')),
+    state,
+    h('div', { class: 'actions' }, h('button', {
+      type: 'button', class: 'secondary', id: 'start-correction',
+      onclick: async (e) => {
+        const button = e.currentTarget;
+        const reason = await confirmCorrection(open);
+        if (!reason) {
+          button.focus();
+          return;
+        }
+        button.disabled = true;
+        if (await startCorrection(open, reason)) await done();
+        else button.disabled = false;
+      },
+    }, t('开始更正'))));
+}
+
+/** A correction in progress (unsealed): say so, with its reason. */
+export function correctionNotice(record) {
+  if (!record.corrects || record.seal) return null;
+  return h('p', { class: 'notice warn correcting', role: 'status' },
+    t('正在更正已封存的记录（理由：{0}）。修改后请重新签名并封存。', record.correction_reason || ''));
+}
 
 /* A plain, lasting notice when signatures are voided, whatever screen is open. */
 window.addEventListener('field:voided', () => {
@@ -307,7 +417,7 @@ export async function sealNow(open) {
     r.voided = null;
   }, { sealing: true });
   if (!result.queued) {
-    await editor.change((r) => { r.seal = null; }, { queue: false });
+    await editor.change((r) => { r.seal = null; }, { queue: false, unlock: true });
     return result.checks.block.map((p) => p.text);
   }
   const user = await me();
@@ -319,12 +429,18 @@ export async function sealNow(open) {
 /* ---------- #/visit/<n>/sign ---------- */
 
 export async function signView(ctx, number) {
+  const server = await editor.serverRecord(number);  // sealed on another device: adopted here
+  if (server.phase === 'auth') ctx.authRequired();
   const open = await editor.load(number);
   if (!open.pack) {
     return h('section', { class: 'card' }, h('p', {}, t('检查 {0} 还没有下载到本机。', number)),
       h('a', { class: 'button primary', href: '#/visits' }, t('返回我的检查')));
   }
   ctx.setTitle(t('{0} 签名确认', number));
+  if (server.blocked) {
+    return h('div', { class: 'stack sign-view' }, editor.serverRecordCard(number, server, () => ctx.rerender()),
+      h('a', { class: 'button secondary', href: `#/visit/${number}` }, t('返回本次检查')));
+  }
   const toast = document.getElementById('voided-toast');
   if (toast) toast.remove();  // this screen says it itself, where the signing is done
   const root = h('div', { class: 'stack sign-view' });
@@ -343,8 +459,8 @@ async function sections(ctx, open, redraw) {
     out.push(h('section', { class: 'card sealed-card' },
       h('h2', {}, t('记录已签名封存')),
       h('p', {}, t('封存码：'), h('code', { class: 'seal-code' }, record.seal)),
-      h('p', { class: 'small' }, t('封存后再修改记录，签名将作废；已上传的记录只能以“更正”方式修改。')),
       h('div', { class: 'actions' }, h('a', { class: 'button primary', href: `#/visit/${record.visit}/record` }, t('查看和打印检查记录')))));
+    out.push(lockCard(open, redraw, { compact: true }));
   }
   if (record.part) {
     out.push(h('section', { class: 'card' }, h('p', {}, t('本次为联合检查，您的部分由组长汇总成一份记录后统一签名封存。'))));
@@ -366,7 +482,7 @@ function correctionCard(record, redraw) {
     h('p', { class: 'small' }, t('该记录已封存并可能已上传，修改须作为更正提交，原记录保留。')),
     h('div', { class: 'field' },
       h('label', { for: 'correction-reason' }, t('更正理由（必填）')),
-      h('textarea', { id: 'correction-reason', rows: 2, value: record.correction_reason || '',
+      h('textarea', { id: 'correction-reason', rows: 2, value: record.correction_reason || '', disabled: !!record.seal,
         onchange: (e) => editor.change((r) => { r.correction_reason = e.target.value; }).then(redraw) })));
 }
 
@@ -506,7 +622,8 @@ export function signCard(pack, record) {
   return h('section', { class: 'card sign-card' },
     h('h2', {}, t('签名与封存')),
     record.voided ? h('p', { class: 'notice warn voided', role: 'alert' }, t(VOIDED_TEXT)) : null,
-    record.corrects ? h('p', { class: 'notice warn' }, t('已封存的记录被修改，将作为更正提交。')) : null,
+    record.corrects && !record.seal ? h('p', { class: 'notice warn' }, t('已封存的记录被修改，将作为更正提交。')) : null,
+    record.corrects && record.seal ? h('p', { class: 'small' }, t('本记录是对已封存记录的更正，理由：{0}', record.correction_reason || '')) : null,
     state,
     h('div', { class: 'actions' },
       h('a', { class: 'button primary', id: 'go-sign', href: `#/visit/${number}/sign` }, record.seal ? t('查看签名') : t('签名确认')),

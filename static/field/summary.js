@@ -89,8 +89,9 @@ export async function signaturesBlock(open) {
   const stored = new Map((await signaturesOf(open.number)).map((s) => [s.uuid, s]));
   const list = (open.record.signatures || []).map((ref) => {
     const s = stored.get(ref.uuid);
-    return h('figure', { class: 'sig-figure', 'data-signature': ref.uuid },
-      s && (s.display || s.png) ? h('img', { src: s.display || `data:image/png;base64,${s.png}`, alt: t('{0}的签名', signerName(open.pack, ref.signer, s)) }) : null,
+    return h('figure', { class: `sig-figure${s ? '' : ' elsewhere'}`, 'data-signature': ref.uuid },
+      s && (s.display || s.png) ? h('img', { src: s.display || `data:image/png;base64,${s.png}`, alt: t('{0}的签名', signerName(open.pack, ref.signer, s)) })
+        : s ? null : h('span', { class: 'sig-elsewhere' }, t('在其他设备上签名')),
       h('figcaption', {}, signerText(open.pack, ref.signer, s), ' · ', showTime(ref.signed_at, true)));
   });
   return h('section', { class: 'card' }, h('h2', {}, t('签名')),
@@ -119,12 +120,18 @@ export function signerText(pack, signer, stored) {
 /** #/visit/<n>/record: the summary, the signatures and the seal; print; the server's
  *  documents when online. */
 export async function recordView(ctx, number) {
+  const server = await editor.serverRecord(number);  // sealed on another device: adopted here
+  if (server.phase === 'auth') ctx.authRequired();
   const open = await editor.load(number);
   if (!open.pack) {
     return h('section', { class: 'card' }, h('p', {}, t('检查 {0} 还没有下载到本机。', number)),
       h('a', { class: 'button primary', href: '#/visits' }, t('返回我的检查')));
   }
   ctx.setTitle(t('{0} 检查记录', number));
+  if (server.blocked) {
+    return h('div', { class: 'stack record-view' }, editor.serverRecordCard(number, server, () => ctx.rerender()),
+      h('a', { class: 'button secondary', href: `#/visit/${number}` }, t('返回本次检查')));
+  }
   const online = navigator.onLine;
   const path = `/visits/${encodeURIComponent(number)}`;
   return h('div', { class: 'stack record-view' },

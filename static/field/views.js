@@ -10,9 +10,12 @@ import { state as syncState } from './sync.js';
 import { bytes, fill, h, localIso, showTime, today } from './ui.js';
 import { isEnglish, setLanguage, t } from './i18n.js';
 import { jointCard, myPartItems, orderedItems } from './leader.js';
-import { signCard } from './sign.js';
+import { correctionNotice, lockCard, signCard } from './sign.js';
 
-const STATUS = { planned: '待分组', assigned: '待检查', in_progress: '检查中', recorded: '已记录', closed: '已结束' };
+const STATUS = {
+  planned: '待分组', assigned: '待检查', in_progress: '检查中', recorded: '已记录', returned: '退回修改',
+  proposed: '待批准', determined: '已认定', published: '已公示', withheld: '不予公示', closed: '已结束',
+};
 const EMPLOYER_LABELS = {
   name: '单位名称', credit_code: '统一社会信用代码', address: '住所（经营场所）',
   legal_representative: '法定代表人', contact_person: '联系人', contact_phone: '联系电话',
@@ -53,10 +56,36 @@ export async function visitsView(ctx) {
     seen.add(visit.number);
     root.append(visitCard(visit, packs.get(visit.number), ctx));
   }
+  if (!note) refreshReturned(list, packs, ctx, root);
   for (const [number, stored] of packs) {
     if (!seen.has(number)) root.append(visitCard(stored.pack.visit, stored, ctx));
   }
   return root;
+}
+
+/** A visit the office returned: true from the list (`returned`, or its status) or the pack. */
+export function isReturned(visit) {
+  return !!(visit && (visit.returned || visit.status === 'returned'));
+}
+
+/** The office's open return of the visit (the newest unresolved one), from the pack. */
+export function openReturn(pack) {
+  const returns = (pack && pack.review && pack.review.returns) || [];
+  return returns.find((r) => !r.resolved) || null;
+}
+
+const packStale = (visit, stored) => !!(stored && visit.pack_etag && stored.etag &&
+  stored.etag !== `"${visit.pack_etag}"` && stored.etag !== visit.pack_etag);
+
+/** The office's comments are needed offline: a downloaded visit that was returned and whose
+ *  pack changed is downloaded again at once (once per visit and page). */
+const refreshed = new Set();
+function refreshReturned(list, packs, ctx, root) {
+  const due = list.filter((v) => isReturned(v) && packStale(v, packs.get(v.number)) && !refreshed.has(v.number));
+  if (!due.length) return;
+  due.forEach((v) => refreshed.add(v.number));
+  Promise.all(due.map((v) => downloadPack(v.number, ctx).catch(() => null)))
+    .then(() => { if (root.isConnected) ctx.rerender(); });
 }
 
 function visitCard(visit, stored, ctx) {
@@ -77,13 +106,17 @@ function visitCard(visit, stored, ctx) {
       }
     },
   }, stored ? t('更新离线包') : t('下载离线包'));
-  const stale = stored && visit.pack_etag && stored.etag && stored.etag !== `"${visit.pack_etag}"` && stored.etag !== visit.pack_etag;
-  return h('article', { class: 'card visit', 'data-visit': visit.number },
+  const stale = packStale(visit, stored);
+  const returned = isReturned(visit);
+  const back = returned && stored && openReturn(stored.pack);
+  return h('article', { class: `card visit${returned ? ' returned' : ''}`, 'data-visit': visit.number },
     h('div', { class: 'row' },
       h('strong', { class: 'number' }, visit.number),
-      h('span', { class: 'tag' }, STATUS[visit.status] ? t(STATUS[visit.status]) : visit.status || ''),
+      returned ? h('span', { class: 'tag bad returned-tag' }, t('退回修改'))
+        : h('span', { class: 'tag' }, STATUS[visit.status] ? t(STATUS[visit.status]) : visit.status || ''),
       stored ? h('span', { class: 'tag ok' }, t('已下载')) : null,
       visit.announced === false ? h('span', { class: 'tag warn' }, t('不预先通知')) : null),
+    returned ? h('p', { class: 'returned-note' }, back ? t('办公室退回修改：{0}', back.comments) : t('办公室已退回检查记录，请更新离线包查看审核意见。')) : null,
     h('h3', {}, employer.name || ''),
     h('p', { class: 'small' }, employer.address || ''),
     visit.window ? h('p', { class: 'small' }, t('检查期限：{0} 至 {1}', visit.window[0], visit.window[1])) : null,
@@ -102,11 +135,16 @@ export async function downloadPack(number, ctx) {
     number, pack: json, etag: response.headers.get('ETag'), downloaded_at: localIso(),
   });
   ctx.requestPersist();
+  // a visit sealed on another device: its record comes with the pack, for offline use
+  const server = await editor.serverRecord(number, { force: true });
+  if (server.phase === 'auth') ctx.authRequired();
 }
 
 /* ---------- one visit ---------- */
 
 export async function visitView(ctx, number) {
+  const server = await editor.serverRecord(number);  // sealed on another device: adopted here
+  if (server.phase === 'auth') ctx.authRequired();
   const open = await editor.load(number);
   if (!open.pack) {
     return card(t('尚未下载'), h('p', {}, t('检查 {0} 还没有下载到本机。', number)),
@@ -116,20 +154,61 @@ export async function visitView(ctx, number) {
   const visit = pack.visit;
   ctx.setTitle(t('{0} 现场检查', visit.number));
   const root = h('div', { class: 'stack' });
+  const locked = editor.locked(record);
+  const serverCard = editor.serverRecordCard(number, server, () => ctx.rerender());
+  const teamCard = () => card(t('检查组'), h('ul', { class: 'plain' }, (pack.team || visit.team || []).map((m) =>
+    h('li', {}, m.name, m.is_leader ? h('span', { class: 'tag' }, t('组长')) : null, m.is_me ? h('span', { class: 'tag ok' }, t('我')) : null))));
+  if (server.blocked) {  // no record on the phone, and an empty one must not be started
+    root.append(...[reviewCard(pack, record)].filter(Boolean), serverCard, employerCard(pack), previousCard(pack), teamCard());
+    return root;
+  }
   root.append(
+    ...[reviewCard(pack, record)].filter(Boolean),  // the office's comments first
+    ...[serverCard].filter(Boolean),
+    ...(locked ? [lockCard(open, () => ctx.rerender())] : []),
+    ...[correctionNotice(record)].filter(Boolean),
     employerCard(pack),
     previousCard(pack),
-    card(t('检查组'), h('ul', { class: 'plain' }, (pack.team || visit.team || []).map((m) =>
-      h('li', {}, m.name, m.is_leader ? h('span', { class: 'tag' }, t('组长')) : null, m.is_me ? h('span', { class: 'tag ok' }, t('我')) : null)))),
-    noticeCard(pack, record),
-    arrivalCard(record, ctx),
+    teamCard(),
+    noticeCard(pack, record, locked),
+    arrivalCard(record, ctx, locked),
     ...[jointCard(pack, record)].filter(Boolean),  // issue 6: the leader's link or my part
     itemsCard(pack, record),
     card(t('现场照片（整体）'), photoBlock(ctx, null)),
-    ...(myPartItems(pack) ? [] : [resultCard(pack, record), signCard(pack, record)]),
+    ...(myPartItems(pack) ? [] : [resultCard(pack, record, locked), signCard(pack, record)]),
     saveStatus(),
   );
   return root;
+}
+
+/** The office returned the record: its comments, prominently; per-question comments are
+ *  also shown beside their questions (checklist.js). Earlier, resolved returns folded. */
+function reviewCard(pack, record) {
+  const returns = (pack.review && pack.review.returns) || [];
+  const current = openReturn(pack);
+  const earlier = returns.filter((r) => r !== current);
+  if (!current && !earlier.length) return null;
+  const questions = new Map((pack.items || []).flatMap((i) => (i.questions || []).map((q) => [q.code, q])));
+  const names = new Map((pack.items || []).map((i) => [i.code, i.name]));
+  const comment = (c) => h('li', { 'data-question': c.question || '', 'data-item': c.item || '' },
+    h('a', { href: `#/visit/${pack.visit.number}/item/${encodeURIComponent(c.item || '')}` },
+      h('strong', {}, c.question || c.item || ''), ' ',
+      c.question ? (questions.get(c.question) || {}).text || '' : names.get(c.item) || ''),
+    h('p', { class: 'office-comment-text' }, c.comment || ''));
+  const one = (r) => [
+    h('p', { class: 'small' }, t('{0} 于 {1} 退回', r.by || '', showTime(r.at))),
+    h('p', { class: 'pre review-comments' }, r.comments || ''),
+    (r.item_comments || []).length ? [h('h3', {}, t('逐项意见')), h('ul', { class: 'plain item-comments' }, r.item_comments.map(comment))] : null,
+  ];
+  const next = !current ? null
+    : record.seal && record.corrects && record.sealed_at && new Date(record.sealed_at) > new Date(current.at)
+      ? t('更正已签名封存，上传后将再次提交办公室审核。')
+      : record.seal ? t('请点“开始更正”，按以上意见修改，重新签名并封存；上传后记录将再次提交审核。')
+        : t('请按以上意见修改，重新签名并封存；上传后记录将再次提交审核。');
+  return h('section', { class: `card review-card${current ? ' open' : ''}`, id: 'review-returned' },
+    current ? [h('h2', {}, t('办公室退回修改')), one(current), h('p', { class: 'notice warn' }, next)] : null,
+    earlier.length ? h('details', { class: 'more' }, h('summary', {}, t('以往的退回意见（{0}）', earlier.length)),
+      earlier.map((r) => h('div', { class: 'earlier-return' }, one(r), r.resolved ? h('p', { class: 'small ok' }, t('已更正')) : null))) : null);
 }
 
 function employerCard(pack) {
@@ -156,7 +235,7 @@ function previousCard(pack) {
     : h('p', { class: 'small' }, t('该单位没有以往检查记录。')));
 }
 
-function noticeCard(pack, record) {
+function noticeCard(pack, record, locked) {
   if (pack.visit.announced === false) {
     return card(t('事先通知'), h('p', {}, t('本次检查不预先通知被检查单位。')));
   }
@@ -167,9 +246,9 @@ function noticeCard(pack, record) {
   return card(t('事先通知'),
     h('div', { class: 'field' },
       h('label', { for: 'notice-date' }, t('通知日期')),
-      h('input', { id: 'notice-date', type: 'date', value: notice.date || '', max: today(),
+      h('input', { id: 'notice-date', type: 'date', value: notice.date || '', max: today(), disabled: locked,
         oninput: (e) => set({ date: e.target.value }) })),
-    h('fieldset', { class: 'choices three' },
+    h('fieldset', { class: 'choices three', disabled: locked },
       h('legend', {}, t('通知方式')),
       NOTICE_WAYS.map(([code, label]) => h('label', { class: 'choice' },
         h('input', { type: 'radio', name: 'notice-way', value: code, checked: notice.way === code,
@@ -178,7 +257,7 @@ function noticeCard(pack, record) {
     pack.notice_text ? h('details', {}, h('summary', {}, t('通知内容')), h('p', { class: 'pre' }, pack.notice_text)) : null);
 }
 
-function arrivalCard(record, ctx) {
+function arrivalCard(record, ctx, locked) {
   const out = h('p', { class: 'small', role: 'status' }, arrivalText(record.arrival));
   const button = h('button', {
     type: 'button', class: 'secondary',
@@ -193,7 +272,7 @@ function arrivalCard(record, ctx) {
       button.textContent = t('重新记录到达');
     },
   }, record.arrival ? t('重新记录到达') : t('记录到达时间和位置'));
-  return card(t('到达现场'), out, h('div', { class: 'actions' }, button));
+  return card(t('到达现场'), out, locked ? null : h('div', { class: 'actions' }, button));
 }
 
 function arrivalText(arrival) {
@@ -205,18 +284,21 @@ function arrivalText(arrival) {
 }
 
 function itemsCard(pack, record) {
+  const back = openReturn(pack);
+  const commented = new Set(((back && back.item_comments) || []).map((c) => c.item));
   return card(t('检查事项'), h('ul', { class: 'items' }, orderedItems(pack).map((item) => {
     const questions = item.questions || [];
     const answered = questions.filter((q) => record.answers[q.code] && record.answers[q.code].answer).length;
     const bad = questions.filter((q) => record.answers[q.code] && record.answers[q.code].answer === 'non_compliant').length;
     return h('li', { class: item.mine ? null : 'not-mine' }, h('a', { class: 'item-link', href: `#/visit/${pack.visit.number}/item/${encodeURIComponent(item.code)}` },
-      h('span', {}, h('strong', {}, item.code), ' ', item.name, item.mine ? null : h('span', { class: 'tag' }, t('其他组员负责'))),
+      h('span', {}, h('strong', {}, item.code), ' ', item.name, item.mine ? null : h('span', { class: 'tag' }, t('其他组员负责')),
+        commented.has(item.code) ? h('span', { class: 'tag bad' }, t('有审核意见')) : null),
       h('span', { class: 'progress' }, `${answered}/${questions.length}`,
         bad ? h('span', { class: 'tag bad' }, t('不符合 {0}', bad)) : null)));
   })));
 }
 
-function resultCard(pack, record) {
+function resultCard(pack, record, locked) {
   const box = h('div', { class: 'checks', 'aria-live': 'polite' });
   const draw = () => {
     const { block, warn } = checks(record, editor.open.photos, pack.result_categories || [], pack.category_rules || null);
@@ -230,7 +312,7 @@ function resultCard(pack, record) {
   return card(t('检查结论'),
     h('div', { class: 'field' },
       h('label', { for: 'result' }, t('检查结果类别')),
-      h('select', { id: 'result', onchange: (e) => editor.change((r) => { r.result_category = e.target.value || null; }) },
+      h('select', { id: 'result', disabled: locked, onchange: (e) => editor.change((r) => { r.result_category = e.target.value || null; }) },
         h('option', { value: '' }, t('（尚未确定）')),
         (pack.result_categories || []).map((c) => h('option', { value: c.code, selected: record.result_category === c.code }, c.label)))),
     box);
@@ -246,7 +328,9 @@ export function saveStatus() {
       return;
     }
     const waiting = result && !result.queued;
-    line.textContent = t('已保存在本机 {0} · 第 {1} 版', showTime(r.saved_at, true), r.revision) +
+    line.textContent = (r.adopted && r.adopted.saved_at === r.saved_at
+      ? t('从服务器下载 {0} · 第 {1} 版', showTime(r.adopted.at, true), r.revision)
+      : t('已保存在本机 {0} · 第 {1} 版', showTime(r.saved_at, true), r.revision)) +
       (waiting || (r.problems && r.problems.length) ? t(' · 有问题待处理，处理后才会上传') : '');
   };
   draw(editor.open.last);

@@ -162,15 +162,22 @@ def test_sign_rotate_seal_void_sign_again_and_sync(make_page, live_server, serve
     first_seal = page.locator(".seal-code").inner_text()
     assert len(first_seal) == 64
 
-    # a change after sealing voids the signatures, plainly
+    # sealed (not sent yet: offline): the record is locked, a tap on an answer changes nothing
     item, q = pack["items"][0], pack["items"][0]["questions"][0]["code"]
     page.goto(f"{base}/field/#/visit/{number}/item/{item['code']}")
+    page.locator("#record-locked").wait_for()
+    page.locator(f'fieldset[data-question="{q}"] label.choice.not_applicable').click(force=True)
+    assert page.locator(f'fieldset[data-question="{q}"] input[value=compliant]').is_checked()
+    # a change is a correction: a reason, and the signatures it voids named
+    page.click("#start-correction")
+    assert "王建国（法定代表人）" in page.locator("#correction-voids").inner_text()
+    page.fill("#correction-start-reason", "封存后发现第一项应为“不适用”。")
+    page.click("#correction-confirm")
+    page.locator("#record-locked").wait_for(state="detached")
     page.locator(f'fieldset[data-question="{q}"] label.choice.not_applicable').click()
-    toast = page.locator("#voided-toast")
-    toast.wait_for()
-    assert "记录已修改，签名已作废，请重新签名" in toast.inner_text()
+    page.wait_for_selector(f'fieldset[data-question="{q}"] input[value=not_applicable]:checked')
     page.goto(f"{base}/field/#/visit/{number}/sign")
-    page.wait_for_selector("p.voided:has-text('记录已修改，签名已作废，请重新签名')")
+    page.wait_for_selector("section.correction")
     assert page.locator("li.sign-row.signed").count() == 0
     assert page.locator("section.sealed-card").count() == 0
     assert page.locator("#rep-name").input_value() == "王建国"  # kept for signing again
@@ -184,12 +191,14 @@ def test_sign_rotate_seal_void_sign_again_and_sync(make_page, live_server, serve
     seal = page.locator(".seal-code").inner_text()
     assert seal != first_seal
 
-    # on the phone: the sealed revision waits with its three signatures; nothing else sealed
+    # on the phone: the first sealed revision still waits, with its signatures (never replaced),
+    # then the sealed correction naming it, with three new signatures
     dev = device(page, number)
-    sealed = [e for e in dev["outbox"] if e["kind"] == "record" and e.get("sealed")]
-    assert len(sealed) == 1 and sealed[0]["body"]["seal"] == seal
-    assert len([e for e in dev["outbox"] if e["kind"] == "signature"]) == 3
-    assert len(dev["signatures"]) == 3 and all(s["hasStrokes"] and s["hasSvg"] for s in dev["signatures"])
+    sealed = sorted((e for e in dev["outbox"] if e["kind"] == "record" and e.get("sealed")), key=lambda e: e["seq"])
+    assert [e["body"]["seal"] for e in sealed] == [first_seal, seal]
+    assert sealed[1]["body"]["corrects"] == sealed[0]["key"]
+    assert len([e for e in dev["outbox"] if e["kind"] == "signature"]) == 6
+    assert len(dev["signatures"]) == 6 and all(s["hasStrokes"] and s["hasSvg"] for s in dev["signatures"])
 
     # the record view, printable
     page.goto(f"{base}/field/#/visit/{number}/record")
@@ -214,9 +223,11 @@ def test_sign_rotate_seal_void_sign_again_and_sync(make_page, live_server, serve
     assert kinds == ["inspector", "inspector", "representative"]
     assert {s["signer"].get("user_id") for s in body["signatures"]} >= {me["user_id"], other["user_id"]}
     assert next(a for a in body["answers"] if a["question"] == q)["answer"] == "not_applicable"
+    assert body["corrects"] and body["correction_reason"] == "封存后发现第一项应为“不适用”。"
     counts = server_counts(server_python, number)
-    assert counts["sealed"] == 1  # the voided seal never left the phone
-    assert sorted(s["uuid"] for s in body["signatures"]) == counts["signatures"]
+    assert counts["sealed"] == 2  # the first seal stays on record, corrected
+    assert set(s["uuid"] for s in body["signatures"]) <= set(counts["signatures"])
+    assert len(counts["signatures"]) == 6
     # after the receipts, the strokes and SVGs leave the phone; the PNGs stay for the record view
     dev = device(page, number)
     assert all(s["status"] == "sent" and not s["hasStrokes"] and not s["hasSvg"] and s["hasPng"]
@@ -237,14 +248,15 @@ def correct_the_sealed_record(page, base, number, pack, sealed, how, me, other, 
     reason, signed and sealed again; the original stays."""
     item, q = pack["items"][0], pack["items"][0]["questions"][0]["code"]
     page.goto(f"{base}/field/#/visit/{number}/item/{item['code']}")
+    page.click("#start-correction")
+    page.fill("#correction-start-reason", "第一项误录为“不适用”，现场核实为“符合”。")
+    page.click("#correction-confirm")
+    page.locator("#record-locked").wait_for(state="detached")
     page.locator(f'fieldset[data-question="{q}"] label.choice.compliant').click()
-    page.locator("#voided-toast").wait_for()
+    page.wait_for_selector(f'fieldset[data-question="{q}"] input[value=compliant]:checked')
     page.goto(f"{base}/field/#/visit/{number}/sign")
     page.wait_for_selector("section.correction")
-    assert page.locator("#seal-record").is_disabled()  # no reason yet
-    page.fill("#correction-reason", "第一项误录为“不适用”，现场核实为“符合”。")
-    page.locator("#correction-reason").blur()
-    page.wait_for_selector("section.correction textarea:not(:focus)")
+    assert page.locator("#correction-reason").input_value().startswith("第一项误录")
     sign(page, f"inspector-{me['user_id']}", how)
     sign(page, f"inspector-{other['user_id']}", how)
     sign(page, "representative", how)
@@ -255,7 +267,7 @@ def correct_the_sealed_record(page, base, number, pack, sealed, how, me, other, 
     assert state["body"]["corrects"] == sealed["revision_uuid"]
     assert state["body"]["correction_reason"].startswith("第一项误录")
     assert state["seal"] != sealed["seal"] and state["complete"] is True
-    assert server_counts(server_python, number)["sealed"] == 2  # the original stays on record
+    assert server_counts(server_python, number)["sealed"] == 3  # the originals stay on record
 
 
 def test_refusal_with_a_witness_is_sealed_and_arrives(make_page, live_server, server_python, shots):

@@ -28,6 +28,11 @@ ALLOWED_ANONYMOUS = {
     # Verification of a sealed inspection record by its seal (the QR code on the record):
     # only what the public regime publishes (issue 6).
     "public_records.show",
+    # The published results (公示) and the objection form on a result (issue: after the visit).
+    "public_results.results",
+    "public_results.results_json",
+    "public_results.show",
+    "public_results.objection",
 }
 
 

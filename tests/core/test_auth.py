@@ -269,3 +269,32 @@ def test_user_edit_form_shows_the_users_department(app, login_as, make_user):
     import re
     selected = re.search(r'<option selected value="(\d+)">|<option value="(\d+)" selected>', html)
     assert selected and int(selected.group(1) or selected.group(2)) == other_id
+
+
+def test_production_hashes_with_full_strength_argon2(tmp_path):
+    """The suite hashes with Argon2's cheapest profile (conftest); an app built without that
+    setting uses the library's recommended parameters, and the cheap profile is refused
+    outside TESTING."""
+    from argon2 import extract_parameters, profiles
+
+    from inspection.config import ConfigError, load
+    from inspection.core import passwords
+
+    production = load(tmp_path, {"SECRET_KEY": "x" * 32}, environ={})
+    assert production.PASSWORD_PROFILE == "default"
+    stored = passwords.HASHERS[production.PASSWORD_PROFILE].hash("Correct-horse-42")
+    assert extract_parameters(stored) == profiles.RFC_9106_LOW_MEMORY
+    with pytest.raises(ConfigError, match="test suite only"):
+        load(tmp_path, {"SECRET_KEY": "x" * 32, "PASSWORD_PROFILE": "cheapest"}, environ={})
+
+
+def test_the_suite_hashes_cheaply_and_verifies_either(app):
+    from argon2 import extract_parameters, profiles
+
+    from inspection.core import passwords
+
+    with app.app_context():
+        cheap = passwords.hash_password("Correct-horse-42")
+        assert extract_parameters(cheap) == profiles.CHEAPEST
+        strong = passwords.HASHERS["default"].hash("Correct-horse-42")
+        assert passwords.verify_password(strong, "Correct-horse-42")

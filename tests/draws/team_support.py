@@ -59,6 +59,8 @@ def build_bureau(department: int, *, employers: int = 4, lead_inspectors: int = 
     dept = core_ops.get_department(department)
     approver = core_ops.create_user("teamapprover", "Team Approver", dept, ("approver",),
                                     PASSWORD)
+    approver.position = "head"  # substitutions are approved by the head (APPROVE_SUBSTITUTION)
+    db.session.commit()
     bureau = Bureau(task_id, department, world.social_id, world.office_id, approver.id)
     bureau.inspectors[department] = [
         make_inspector(department, n, region=REGIONS[n % 2]) for n in range(lead_inspectors)]

@@ -3,6 +3,7 @@ import re
 
 from sqlalchemy import select
 
+from inspection.core.models import User
 from inspection.directory.models import Inspector
 from inspection.draws import team_ops
 from inspection.draws.models import Draw, Substitution, TeamMember
@@ -120,6 +121,9 @@ def test_substitution_pages_request_and_approve(app, department, login_as):
                             {"decision": "approve", "mode": "reserve"},
                             token_from=f"/teams/substitutions/{sub_id}").status_code == 403
     approver = english(login_as("approver"))
+    with app.app_context():  # substitutions are approved by the head (APPROVE_SUBSTITUTION)
+        db.session.scalar(select(User).where(User.username == "u_approver")).position = "head"
+        db.session.commit()
     page = approver.get(f"/teams/substitutions/{sub_id}").get_data(as_text=True)
     assert "Next in reserve order" in page
     decided = approver.post_form(f"/teams/substitutions/{sub_id}/decide",
@@ -175,6 +179,9 @@ def test_api_prepare_execute_and_substitute_by_choice(app, department, login_as)
     sub = asked.get_json()
     choice = team_ops.key_id(teams[0]["reserve"][-1])
     approver = english(login_as("approver"))
+    with app.app_context():  # substitutions are approved by the head (APPROVE_SUBSTITUTION)
+        db.session.scalar(select(User).where(User.username == "u_approver")).position = "head"
+        db.session.commit()
     decided = approver.api("POST", f"/api/v1/teams/substitutions/{sub['id']}/decision",
                            json={"decision": "approve", "mode": "approver_choice",
                                  "replacement_id": choice})

@@ -180,7 +180,10 @@ def test_the_public_verification_page(app, department, login_as, client):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert field.mine in html and _employer(app, field.mine) in html
-    assert RESULT_LABELS["rectification_ordered"] in html and "2026-04-02" in html
+    # genuine, but the result is the bureau's once published: never the on-site category
+    # (seed 000 三(九) "经审核批准后再予以公示")
+    assert "结果待审核认定" in html and "2026-04-02" in html
+    assert RESULT_LABELS["rectification_ordered"] not in html
     # nothing personal: no signer, no notes, no inspectors, no hashes of files
     for secret in ("王经理", "工资表显示", "检查员", signed["photos"][0]["sha256"],
                    signed["signatures"][0]["png_sha256"]):

@@ -33,7 +33,7 @@ def test_the_pack_has_everything_for_offline_and_an_etag(app, department, login_
     assert [q["code"] for q in item["questions"]] == field.questions
     assert {"text", "legal_basis", "evidence_hint"} <= set(item["questions"][0])
     categories = {c["code"]: c["label"] for c in pack["result_categories"]}
-    assert len(categories) == 8 and categories["no_problem"] == "未发现问题"
+    assert len(categories) == 10 and categories["no_problem"] == "未发现问题"
     assert categories["pending_follow_up"] == "发现问题待后续处理"
     assert pack["category_rules"]["no_problem"]["forbid"] == ["non_compliant"]
     assert pack["settings"] == {"keep_originals": False, "max_photo_bytes": 15 * 1024 * 1024}

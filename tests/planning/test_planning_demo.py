@@ -1,5 +1,5 @@
-"""The demo seed: the 2026 plan published on 2026-01-10 and its three tasks."""
-from datetime import date
+"""The demo seed: this year's plan (published on 10 January, or before the first task when
+that starts sooner) and its three tasks, whose windows include today."""
 
 from sqlalchemy import func, select
 
@@ -8,7 +8,7 @@ from inspection.core import operations as core_ops
 from inspection.core.models import AuditEntry
 from inspection.extensions import db
 from inspection.planning import operations as ops
-from inspection.planning.demo import seed_planning
+from inspection.planning.demo import demo_today, plan_published_on, seed_planning
 from inspection.planning.models import Task
 
 
@@ -18,13 +18,16 @@ def test_seed_planning(app, make_user):
     with app.app_context():
         core_ops.create_department("社会保险", "SHBX")
         seed_catalogue()
+        today = demo_today()
+        year = today.year
         wages, joint, directed = seed_planning()
-        plan = ops.plan_in_force(2026)
-        assert (plan.status, plan.published_on) == ("published", date(2026, 1, 10))
+        plan = ops.plan_in_force(year)
+        assert (plan.status, plan.published_on) == ("published", plan_published_on(today))
+        assert all(t.window_start <= today <= t.window_end for t in (wages, joint, directed))
         assert plan.approved_by_id == core_ops.find_user("approver").id
         assert plan.created_by_id == core_ops.find_user("office").id
 
-        assert wages.name == "2026年工资支付专项随机抽查" and wages.status == "approved"
+        assert wages.name == f"{year}年工资支付专项随机抽查" and wages.status == "approved"
         assert sorted(ti.item_version.item.code for ti in wages.items) == ["LR-02", "LR-06"]
         assert ops.has_key_item(wages) and not wages.is_joint
         assert wages.lead_department.name == "劳动保障监察"
@@ -56,8 +59,9 @@ def test_cli_seed_plans_and_tasks(app, make_user):
     r = runner.invoke(args=["planning", "seed"])
     assert r.exit_code == 0, r.output
     assert r.output.count("\tapproved\t") == 2 and "\tdraft\t" in r.output
+    year = demo_today().year
     r = runner.invoke(args=["planning", "plans"])
-    assert r.exit_code == 0 and "\t2026\tr1\tpublished\tin force\t" in r.output
+    assert r.exit_code == 0 and f"\t{year}\tr1\tpublished\tin force\t" in r.output
     r = runner.invoke(args=["planning", "tasks", "--status", "approved"])
     assert r.exit_code == 0 and len(r.output.strip().splitlines()) == 2
-    assert "2026年工资支付专项随机抽查" in r.output
+    assert f"{year}年工资支付专项随机抽查" in r.output
