@@ -1,5 +1,6 @@
 """WTForms of the catalogue pages. The forms check shapes only; the rules of the domain are
-checked in :mod:`.operations`, whose per-field messages the views put back on the fields."""
+checked by the load schema of :mod:`.schemas`, whose per-field messages the views put back on
+the fields (:func:`inspection.core.forms.show_errors`)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

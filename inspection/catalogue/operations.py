@@ -8,15 +8,15 @@ Each operation validates, changes, writes the audit trail and commits, all or no
 Values come as a plain mapping with the keys ``code`` (creation only), ``name``, ``name_en``,
 ``legal_basis``, ``content``, ``department_id``, ``target_types``, ``method``, ``kind``,
 ``ratio`` (a fraction, e.g. ``"0.05"``), ``frequency`` (times a year) and ``questions`` (an
-ordered list of mappings with ``text``, ``legal_basis`` and ``evidence_hint``). Question codes
-are assigned here: ``<item code>-<nn>``.
+ordered list of mappings with ``text``, ``legal_basis`` and ``evidence_hint``); every version
+is loaded through :func:`.schemas.load_item`, which checks them all (the limits are in
+:mod:`.rules`). Question codes are assigned here: ``<item code>-<nn>``.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from flask_babel import gettext as _
@@ -25,33 +25,14 @@ from sqlalchemy.orm import selectinload
 
 from ..core import audit
 from ..core.errors import Conflict, DomainError, NotFound, ValidationFailed
-from ..core.models import Department, User, utcnow
+from ..core.models import User, utcnow
 from ..core.timeutil import LOCAL
-from ..directory.reference import EMPLOYER_TYPES
 from ..extensions import db
-from .models import (CataloguePublication, CheckItem, CheckItemVersion, CheckQuestion,
-                     InspectionMethod, ItemKind, ItemStatus)
-
-#: A general item's draw ratio may not exceed this (a bureau constant; seeds 000 and 003:
-#: general items are drawn at capped ratios, key items may reach 100%).
-GENERAL_RATIO_CAP = Decimal("0.20")
-#: Times a year an item may be scheduled, at most.
-MAX_FREQUENCY = 12
-#: Questions per item version, at most (the code keeps two digits).
-MAX_QUESTIONS = 99
-
-CODE_PATTERN = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")
-CODE_MAX = 16
-NAME_MAX = 200
-TEXT_MAX = 4000
-
-#: The fields of a version compared to decide whether an edit changed anything.
-VERSION_FIELDS = ("name", "name_en", "legal_basis", "content", "department_id", "target_types",
-                  "method", "kind", "ratio", "frequency")
-QUESTION_FIELDS = ("text", "legal_basis", "evidence_hint")
-
-_TYPE_ORDER = {code: n for n, (code, _zh, _en) in enumerate(EMPLOYER_TYPES)}
-
+from .models import CataloguePublication, CheckItem, CheckItemVersion, CheckQuestion, ItemStatus
+from .rules import (CODE_MAX, CODE_PATTERN, GENERAL_RATIO_CAP, MAX_FREQUENCY,  # noqa: F401
+                    MAX_QUESTIONS, NAME_MAX, QUESTION_FIELDS, TEXT_MAX, VERSION_FIELDS,
+                    percent)  # the limits and percent are read through this module too
+from .schemas import load_item
 
 # --------------------------------------------------------------------------- immutability
 @event.listens_for(CheckItemVersion, "before_update")
@@ -165,130 +146,6 @@ def list_current(*, status: str | None = None, kind: str | None = None,
 
 
 # --------------------------------------------------------------------------- validation
-def _text(values: Mapping[str, Any], key: str) -> str:
-    value = values.get(key)
-    return "" if value is None else str(value).strip()
-
-
-def _parse_ratio(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool) or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        ratio = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    return ratio if ratio.is_finite() else None
-
-
-def percent(ratio: Decimal) -> str:
-    """0.05 -> '5%', 0.125 -> '12.5%'."""
-    value = (Decimal(ratio) * 100).normalize()
-    return f"{value:f}%"
-
-
-def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Check every field; return the clean values or raise ValidationFailed naming each bad
-    field with its own messages."""
-    errors: dict[str, list[str]] = {}
-
-    def bad(field: str, message: str) -> None:
-        errors.setdefault(field, []).append(message)
-
-    clean: dict[str, Any] = {}
-    for key, label_max, required in (("name", NAME_MAX, True), ("name_en", NAME_MAX, False),
-                                     ("legal_basis", TEXT_MAX, True),
-                                     ("content", TEXT_MAX, True)):
-        text = _text(values, key)
-        if required and not text:
-            bad(key, _("This field is required."))
-        elif len(text) > label_max:
-            bad(key, _("At most %(n)d characters.", n=label_max))
-        clean[key] = text
-
-    dept_id = values.get("department_id")
-    dept = None
-    if dept_id in (None, ""):
-        bad("department_id", _("Choose the responsible department."))
-    else:
-        try:
-            dept = db.session.get(Department, int(dept_id))
-        except (TypeError, ValueError):
-            dept = None
-        if dept is None or not dept.active:
-            bad("department_id", _("No such department."))
-    clean["department_id"] = dept.id if dept else None
-
-    raw_types = values.get("target_types") or []
-    if isinstance(raw_types, str):
-        raw_types = [raw_types]
-    types = [str(t).strip() for t in raw_types if str(t).strip()]
-    unknown = [t for t in types if t not in _TYPE_ORDER]
-    if unknown:
-        bad("target_types", _("Unknown employer type: %(types)s", types=", ".join(unknown)))
-    elif not types:
-        bad("target_types", _("Choose at least one type of employer."))
-    clean["target_types"] = sorted(set(types), key=lambda t: _TYPE_ORDER.get(t, 99))
-
-    method = _text(values, "method")
-    if method not in {m.value for m in InspectionMethod}:
-        bad("method", _("Choose a method of inspection."))
-    clean["method"] = method
-
-    kind = _text(values, "kind")
-    if kind not in {k.value for k in ItemKind}:
-        bad("kind", _("Choose general or key."))
-    clean["kind"] = kind
-
-    ratio = _parse_ratio(values.get("ratio"))
-    if ratio is None:
-        bad("ratio", _("Enter the draw ratio as a number."))
-    elif ratio <= 0 or ratio > 1:
-        bad("ratio", _("The ratio must be more than 0 and at most 100%."))
-    elif ratio != ratio.quantize(Decimal("0.0001")):
-        bad("ratio", _("The ratio has at most two decimals in percent (e.g. 12.25%)."))
-    elif kind == ItemKind.GENERAL.value and ratio > GENERAL_RATIO_CAP:
-        bad("ratio", _("A general item's ratio may not exceed %(cap)s; make it a key item to "
-                       "go higher.", cap=percent(GENERAL_RATIO_CAP)))
-    clean["ratio"] = ratio.quantize(Decimal("0.0001")) if ratio is not None else None
-
-    frequency = values.get("frequency")
-    try:
-        frequency = int(frequency) if not isinstance(frequency, bool) else None
-    except (TypeError, ValueError):
-        frequency = None
-    if frequency is None:
-        bad("frequency", _("Enter how many times a year, as a whole number."))
-    elif not 1 <= frequency <= MAX_FREQUENCY:
-        bad("frequency", _("Between 1 and %(n)d times a year.", n=MAX_FREQUENCY))
-    clean["frequency"] = frequency
-
-    questions = []
-    for n, row in enumerate(values.get("questions") or [], start=1):
-        row = row or {}
-        q = {key: _text(row, key) for key in QUESTION_FIELDS}
-        if not any(q.values()):
-            continue  # an empty row of the form
-        if not q["text"]:
-            bad("questions", _("Question %(n)d: the question is required.", n=n))
-        if not q["legal_basis"]:
-            bad("questions", _("Question %(n)d: the legal basis is required.", n=n))
-        if any(len(v) > TEXT_MAX for v in q.values()):
-            bad("questions", _("Question %(n)d: at most %(max)d characters per field.",
-                               n=n, max=TEXT_MAX))
-        questions.append(q)
-    if not questions:
-        bad("questions", _("An item needs at least one checklist question."))
-    elif len(questions) > MAX_QUESTIONS:
-        bad("questions", _("At most %(n)d questions.", n=MAX_QUESTIONS))
-    clean["questions"] = questions
-
-    if errors:
-        first = next(iter(errors.values()))[0]
-        raise ValidationFailed(_("Please correct the marked fields: %(first)s", first=first),
-                               errors)
-    return clean
-
-
 def _code_problem(code: str) -> str | None:
     if not code:
         return _("This field is required.")
@@ -332,10 +189,10 @@ def _plain(value: Any) -> Any:
 def create_item(values: Mapping[str, Any], actor: User | None = None,
                 change_note: str = "") -> CheckItem:
     """A new item with its version 1."""
-    code = _text(values, "code").upper()
+    code = str(values.get("code") or "").strip().upper()
     problem = _code_problem(code)
     try:
-        clean = _clean(values)
+        clean = load_item(values)
     except ValidationFailed as error:
         if problem:
             error.fields = {"code": [problem], **error.fields}
@@ -366,7 +223,7 @@ def revise_item(item: CheckItem, values: Mapping[str, Any], change_note: str,
     current = item.current
     before = version_values(current)
     merged = {**before, **{k: v for k, v in values.items() if k in before}}
-    clean = _clean(merged)
+    clean = load_item(merged)
     changes = {key: [_plain(before[key]), _plain(clean[key])] for key in VERSION_FIELDS
                if before[key] != clean[key]}
     if before["questions"] != clean["questions"]:

@@ -1,17 +1,146 @@
-"""marshmallow schemas of the catalogue API; load (input) and dump (output) schemas apart.
+"""marshmallow schemas of the catalogue; load (input) and dump (output) schemas apart.
 
-Load schemas check shapes and types; the rules of the domain (ratio cap, known employer
-types, existing department, unique code ...) are checked once, in :mod:`.operations`, so the
-form and the API answer with the same per-field messages.
+:class:`ItemSchema` checks every rule of an item's content, types and cross-field rules alike
+(the ratio cap of a general item, known employer types, an existing department, the
+checklist ...); the operations load every new version through it (:func:`load_item`), so the
+form and the API answer with the same per-field messages. The API's argument schemas
+(``ItemCreateSchema`` ...) check the shape and types of a request body before that.
 """
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any, Mapping
+
 import marshmallow as ma
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from .operations import TEXT_MAX
+from ..core.fields import Ratio, Text, load
+from ..core.models import Department
+from ..core.ratios import has_places
+from ..extensions import db
+from .models import InspectionMethod, ItemKind
+from .rules import (GENERAL_RATIO_CAP, MAX_FREQUENCY, MAX_QUESTIONS, NAME_MAX, QUESTION_FIELDS,
+                    TEXT_MAX, TYPE_ORDER, percent)
 
 
-# ----------------------------------------------------------------------------- load
+# ----------------------------------------------------------------------------- content
+class ItemSchema(ma.Schema):
+    """The content of a version of an item, every rule checked; loads to clean values (the
+    ratio to four decimals, the employer types in the reference order, the filled questions)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    name = Text(not_blank=True, max_length=NAME_MAX)
+    name_en = Text(max_length=NAME_MAX)
+    legal_basis = Text(not_blank=True, max_length=TEXT_MAX)
+    content = Text(not_blank=True, max_length=TEXT_MAX)
+    department_id = ma.fields.Integer(load_default=None, allow_none=True,
+                                      error_messages={"invalid": _l("No such department.")})
+    target_types = ma.fields.Raw(load_default=None, allow_none=True)
+    method = Text()
+    kind = Text()
+    ratio = Ratio(load_default=None, allow_none=True,
+                  error_messages={"invalid": _l("Enter the draw ratio as a number.")})
+    frequency = ma.fields.Integer(load_default=None, allow_none=True, error_messages={
+        "invalid": _l("Enter how many times a year, as a whole number.")})
+    questions = ma.fields.Raw(load_default=None, allow_none=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.resolved: dict[str, Any] = {}
+
+    @ma.validates_schema(skip_on_field_errors=False)
+    def _rules(self, data: dict, **_kwargs) -> None:
+        errors: dict[str, list[str]] = {}
+
+        def bad(field: str, message: str) -> None:
+            errors.setdefault(field, []).append(message)
+
+        if "department_id" in data:
+            dept_id = data["department_id"]
+            if dept_id is None:
+                bad("department_id", _("Choose the responsible department."))
+            else:
+                dept = db.session.get(Department, dept_id)
+                if dept is None or not dept.active:
+                    bad("department_id", _("No such department."))
+
+        raw_types = data.get("target_types") or []
+        if isinstance(raw_types, str):
+            raw_types = [raw_types]
+        types = [str(t).strip() for t in raw_types if str(t).strip()]
+        unknown = [t for t in types if t not in TYPE_ORDER]
+        if unknown:
+            bad("target_types", _("Unknown employer type: %(types)s", types=", ".join(unknown)))
+        elif not types:
+            bad("target_types", _("Choose at least one type of employer."))
+        self.resolved["target_types"] = sorted(set(types), key=lambda t: TYPE_ORDER.get(t, 99))
+
+        if data.get("method") not in {m.value for m in InspectionMethod}:
+            bad("method", _("Choose a method of inspection."))
+        kind = data.get("kind")
+        if kind not in {k.value for k in ItemKind}:
+            bad("kind", _("Choose general or key."))
+
+        if "ratio" in data:
+            ratio = data["ratio"]
+            if ratio is None:
+                bad("ratio", _("Enter the draw ratio as a number."))
+            elif ratio <= 0 or ratio > 1:
+                bad("ratio", _("The ratio must be more than 0 and at most 100%."))
+            elif not has_places(ratio):
+                bad("ratio", _("The ratio has at most two decimals in percent (e.g. 12.25%)."))
+            elif kind == ItemKind.GENERAL.value and ratio > GENERAL_RATIO_CAP:
+                bad("ratio", _("A general item's ratio may not exceed %(cap)s; make it a key "
+                               "item to go higher.", cap=percent(GENERAL_RATIO_CAP)))
+
+        if "frequency" in data:
+            frequency = data["frequency"]
+            if frequency is None:
+                bad("frequency", _("Enter how many times a year, as a whole number."))
+            elif not 1 <= frequency <= MAX_FREQUENCY:
+                bad("frequency", _("Between 1 and %(n)d times a year.", n=MAX_FREQUENCY))
+
+        questions = []
+        for n, row in enumerate(data.get("questions") or [], start=1):
+            row = row or {}
+            q = {key: _text(row, key) for key in QUESTION_FIELDS}
+            if not any(q.values()):
+                continue  # an empty row of the form
+            if not q["text"]:
+                bad("questions", _("Question %(n)d: the question is required.", n=n))
+            if not q["legal_basis"]:
+                bad("questions", _("Question %(n)d: the legal basis is required.", n=n))
+            if any(len(v) > TEXT_MAX for v in q.values()):
+                bad("questions", _("Question %(n)d: at most %(max)d characters per field.",
+                                   n=n, max=TEXT_MAX))
+            questions.append(q)
+        if not questions:
+            bad("questions", _("An item needs at least one checklist question."))
+        elif len(questions) > MAX_QUESTIONS:
+            bad("questions", _("At most %(n)d questions.", n=MAX_QUESTIONS))
+        self.resolved["questions"] = questions
+        if errors:
+            raise ma.ValidationError(errors)
+
+    @ma.post_load
+    def _clean(self, data: dict, **_kwargs) -> dict[str, Any]:
+        return {**data, **self.resolved, "ratio": data["ratio"].quantize(Decimal("0.0001"))}
+
+
+def _text(values: Mapping[str, Any], key: str) -> str:
+    value = values.get(key)
+    return "" if value is None else str(value).strip()
+
+
+def load_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    """An item's content as clean values (see :class:`ItemSchema`), or ValidationFailed."""
+    return load(ItemSchema(), values)
+
+
+# ----------------------------------------------------------------------------- API arguments
 class QuestionLoadSchema(ma.Schema):
     text = ma.fields.String(required=True, validate=ma.validate.Length(max=TEXT_MAX))
     legal_basis = ma.fields.String(required=True, validate=ma.validate.Length(max=TEXT_MAX))

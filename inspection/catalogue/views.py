@@ -2,8 +2,6 @@
 edit (a new version), retire / reinstate, publish. Thin: the work is in :mod:`.operations`."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -12,7 +10,9 @@ from sqlalchemy import select
 
 from ..core.access import OFFICE_READERS, roles
 from ..core.errors import DomainError
+from ..core.forms import show_errors
 from ..core.models import Department, Role, User
+from ..core.ratios import from_percent
 from ..directory.reference import EMPLOYER_TYPES
 from ..extensions import db
 from . import operations as ops
@@ -123,18 +123,6 @@ def _fill(form: ItemForm, version: CheckItemVersion) -> None:
         form.questions.append_entry()
 
 
-def _ratio(text: str | None):
-    """The form takes percent; operations take a fraction. Unreadable text goes through as is
-    so that operations name the field."""
-    text = (text or "").strip().rstrip("%").strip()
-    if not text:
-        return None
-    try:
-        return Decimal(text) / 100
-    except InvalidOperation:
-        return text
-
-
 def _questions(form: ItemForm) -> list[dict]:
     """The filled rows in the order asked: by the order number, a row moved to a place going
     before the row that was there."""
@@ -158,18 +146,9 @@ def _values(form: ItemForm) -> dict:
     return {"code": form.code.data, "name": form.name.data, "name_en": form.name_en.data,
             "legal_basis": form.legal_basis.data, "content": form.content.data,
             "department_id": form.department_id.data, "target_types": form.target_types.data,
-            "method": form.method.data, "kind": form.kind.data, "ratio": _ratio(form.ratio.data),
+            "method": form.method.data, "kind": form.kind.data,
+            "ratio": from_percent(form.ratio.data),
             "frequency": form.frequency.data, "questions": _questions(form)}
-
-
-def _form_errors(form: ItemForm, error: DomainError) -> list[str]:
-    """Put the operation's messages on the fields; return those about the questions."""
-    for name, messages in error.fields.items():
-        field = getattr(form, name, None)
-        if field is not None and name != "questions":
-            field.errors = list(field.errors) + list(messages)
-    flash(error.message, "error")
-    return list(error.fields.get("questions", []))
 
 
 def _more_rows(form: ItemForm) -> None:
@@ -193,7 +172,8 @@ def new():
                 item = ops.create_item(_values(form), actor=current_user._get_current_object(),
                                        change_note=form.change_note.data or "")
             except DomainError as error:
-                question_errors = _form_errors(form, error)
+                show_errors(form, error, {"questions": None})
+                question_errors = list(error.fields.get("questions", []))
                 status = error.status
             else:
                 flash(_("Check item %(code)s created.", code=item.code), "success")
@@ -227,7 +207,8 @@ def edit(item_id: int):
                 version = ops.revise_item(item, values, form.change_note.data or "",
                                           actor=current_user._get_current_object())
             except DomainError as error:
-                question_errors = _form_errors(form, error)
+                show_errors(form, error, {"questions": None})
+                question_errors = list(error.fields.get("questions", []))
                 status = error.status
             else:
                 if version.id == before:
@@ -289,11 +270,7 @@ def publish():
             pub = ops.publish(form.published_on.data, actor=current_user._get_current_object(),
                               note=form.note.data or "")
         except DomainError as error:
-            for name, messages in error.fields.items():
-                field = getattr(form, name, None)
-                if field is not None:
-                    field.errors = list(field.errors) + list(messages)
-            flash(error.message, "error")
+            show_errors(form, error)
             status = error.status
         else:
             flash(_("The list of check items is published, public from %(day)s.",

@@ -1,6 +1,8 @@
 """WTForms for the account pages. Labels are lazy so they follow the user's language."""
 from __future__ import annotations
 
+from typing import Mapping
+
 from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -14,15 +16,27 @@ from .errors import DomainError
 from .models import Role
 
 
-def show_errors(form, error: DomainError) -> None:
+def show_errors(form, error: DomainError,
+                fields: Mapping[str, str | None] | None = None) -> None:
     """Put a domain error's field messages on the form's fields and flash its message. The
-    failed request changes nothing: whatever the operation had begun is rolled back."""
+    failed request changes nothing: whatever the operation had begun is rolled back.
+
+    ``fields`` maps the error's field keys to the form's field names where they differ
+    (``{"grade_rules.A.ratio": "ratio_A"}``; a dotted key not mapped goes to the field its
+    first part maps to); a key mapped to None is left to the page to show."""
     db.session.rollback()
+    fields = fields or {}
     for name, messages in error.fields.items():
-        field = getattr(form, name, None)
+        target = fields.get(name, name)
+        if target is None:
+            continue
+        field = getattr(form, target, None)
+        if field is None and "." in name:
+            field = getattr(form, fields.get(name.split(".")[0]) or "", None)
         if field is not None:
             field.errors = list(field.errors) + [str(m) for m in messages]
     flash(error.message, "error")
+
 
 ROLE_LABELS = {
     Role.ADMIN.value: _l("Administrator"),

@@ -31,7 +31,7 @@ from bisect import bisect_left
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import islice, repeat
 from operator import eq, itemgetter, lt
 from typing import Any, Iterable, Mapping
@@ -39,7 +39,7 @@ from typing import Any, Iterable, Mapping
 from flask_babel import gettext as _
 from sqlalchemy import ARRAY, String, any_, bindparam, func, select, update
 
-from ..core import audit
+from ..core import audit, ratios
 from ..core.errors import Conflict, NotFound, ValidationFailed
 from ..core.models import User
 from ..core.timeutil import to_local
@@ -61,16 +61,11 @@ _SEPARATORS = re.compile(r"[\s,，、;；]+")
 # =========================================================================== the pure part
 def parse_ratio(value: Any) -> Decimal:
     """A task's ratio ("0.03", Decimal, int) as a Decimal in [0, 1]; bad values are 0 only if
-    empty, otherwise an error (the task was validated when it was approved)."""
+    empty, otherwise an error (the task was validated when it was approved). The parsing is
+    :func:`inspection.core.ratios.parse_ratio`'s."""
     if value is None or value == "":
         return Decimal(0)
-    try:
-        ratio = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"not a ratio: {value!r}") from None
-    if not ratio.is_finite() or ratio < 0 or ratio > 1:
-        raise ValueError(f"ratio out of [0, 1]: {value!r}")
-    return ratio
+    return ratios.parse_ratio(value, low=Decimal(0), high=Decimal(1))
 
 
 def draw_count(ratio: Decimal, size: int) -> int:

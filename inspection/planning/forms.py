@@ -1,5 +1,6 @@
-"""WTForms of the plan and task pages. The forms check shapes only; the rules are checked in
-:mod:`.operations`, whose per-field messages the views put back on the fields."""
+"""WTForms of the plan and task pages. The forms check shapes only; the rules are checked by
+the load schemas of :mod:`.schemas`, whose per-field messages the views put back on the fields
+(:func:`inspection.core.forms.show_errors`)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

@@ -3,7 +3,6 @@ approval steps (the office submits; an approver approves or rejects with a note,
 plans). Thin: the work is in :mod:`.operations`."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -15,7 +14,9 @@ from ..catalogue import operations as catalogue_ops
 from ..catalogue.forms import KIND_LABELS, METHOD_LABELS
 from ..core.access import OFFICE_READERS, roles
 from ..core.errors import DomainError
+from ..core.forms import show_errors
 from ..core.models import Department, Role, User
+from ..core.ratios import from_percent
 from ..directory.employers.labels import FLAGS as FLAG_LABELS
 from ..directory.employers.labels import GRADES as GRADE_LABELS
 from ..directory.employers.labels import choices, pick
@@ -72,31 +73,6 @@ def _filter_label(key: str, code: str) -> str:
     return code
 
 
-def _put_errors(form, error: DomainError, mapping: dict[str, str] | None = None) -> None:
-    """Put the operation's messages on the form's fields (names mapped when they differ)."""
-    mapping = mapping or {}
-    for name, messages in error.fields.items():
-        target = mapping.get(name, name)
-        field = getattr(form, target, None)
-        if field is None and "." in name:
-            field = getattr(form, mapping.get(name.split(".")[0], ""), None)
-        if field is not None:
-            field.errors = list(field.errors) + list(messages)
-    flash(error.message, "error")
-
-
-def _percent_to_fraction(text: str | None) -> Any:
-    """The forms take percent; operations take a fraction. Unreadable text goes through as
-    is, so that operations name the field."""
-    text = (text or "").strip().rstrip("%").strip()
-    if not text:
-        return None
-    try:
-        return str(Decimal(text) / 100)
-    except InvalidOperation:
-        return text
-
-
 def _fraction_to_percent(value: Any) -> str:
     return ops.percent(value).rstrip("%") if value not in (None, "") else ""
 
@@ -117,7 +93,7 @@ def _plan_values(form: PlanForm) -> dict[str, Any]:
             "inspector_requirements": form.inspector_requirements.data,
             "schedule": form.schedule.data, "procedure": form.procedure.data,
             "yearly_cap": form.yearly_cap.data, "change_note": form.change_note.data,
-            "grade_rules": {g: {"ratio": _percent_to_fraction(getattr(form, f"ratio_{g}").data),
+            "grade_rules": {g: {"ratio": from_percent(getattr(form, f"ratio_{g}").data),
                                 "frequency": getattr(form, f"frequency_{g}").data}
                             for g in GRADES}}
 
@@ -154,7 +130,7 @@ def plan_new():
         try:
             plan = ops.create_plan(_plan_values(form), actor=_actor())
         except DomainError as error:
-            _put_errors(form, error, _plan_field_map())
+            show_errors(form, error, _plan_field_map())
             status = error.status
         else:
             flash(_("The plan for %(year)d is saved as a draft.", year=plan.year), "success")
@@ -183,7 +159,7 @@ def plan_edit(plan_id: int):
         try:
             ops.update_plan(plan, values, actor=_actor())
         except DomainError as error:
-            _put_errors(form, error, _plan_field_map())
+            show_errors(form, error, _plan_field_map())
             status = error.status
         else:
             flash(_("Plan saved."), "success")
@@ -242,7 +218,7 @@ def plan_approve(plan_id: int):
     try:
         ops.approve_plan(plan, actor=_actor(), note=form.note.data or "")
     except DomainError as error:
-        _put_errors(form, error)
+        show_errors(form, error)
         return _plan_page(plan, error.status, approve_form=form)
     flash(_("The plan is approved and in force."), "success")
     return redirect(url_for("planning.plan", plan_id=plan.id))
@@ -258,7 +234,7 @@ def plan_reject(plan_id: int):
     try:
         ops.reject_plan(plan, form.note.data or "", actor=_actor())
     except DomainError as error:
-        _put_errors(form, error)
+        show_errors(form, error)
         return _plan_page(plan, error.status, reject_form=form)
     flash(_("The plan is sent back to the office."), "success")
     return redirect(url_for("planning.plan", plan_id=plan.id))
@@ -275,7 +251,7 @@ def plan_publish(plan_id: int):
     try:
         ops.publish_plan(plan, form.published_on.data, actor=_actor())
     except DomainError as error:
-        _put_errors(form, error)
+        show_errors(form, error)
         return _plan_page(plan, error.status, publish_form=form)
     flash(_("The plan is recorded as published."), "success")
     return redirect(url_for("planning.plan", plan_id=plan.id))
@@ -291,7 +267,7 @@ def plan_revise(plan_id: int):
     try:
         new = ops.revise_plan(plan, form.change_note.data or "", actor=_actor())
     except DomainError as error:
-        _put_errors(form, error)
+        show_errors(form, error)
         return _plan_page(plan, error.status, revise_form=form)
     flash(_("Revision %(n)d is a draft; revision %(o)d stays in force until it is approved.",
             n=new.revision, o=plan.revision), "success")
@@ -351,7 +327,7 @@ def _task_values(form: TaskForm) -> dict[str, Any]:
             "window_start": form.window_start.data, "window_end": form.window_end.data,
             "announced": form.announced.data,
             "inspectors_per_visit": form.inspectors_per_visit.data,
-            "grade_ratios": {g: _percent_to_fraction(getattr(form, f"ratio_{g}").data)
+            "grade_ratios": {g: from_percent(getattr(form, f"ratio_{g}").data)
                              for g in GRADES}}
 
 
@@ -395,7 +371,7 @@ def task_new():
         try:
             task = ops.create_task(_task_values(form), actor=_actor())
         except DomainError as error:
-            _put_errors(form, error, _TASK_FIELD_MAP)
+            show_errors(form, error, _TASK_FIELD_MAP)
             status = error.status
         else:
             flash(_("Task saved as a draft."), "success")
@@ -422,7 +398,7 @@ def task_edit(task_id: int):
         try:
             ops.update_task(task, _task_values(form), actor=_actor())
         except DomainError as error:
-            _put_errors(form, error, _TASK_FIELD_MAP)
+            show_errors(form, error, _TASK_FIELD_MAP)
             status = error.status
             task = ops.get_task(task_id)
         else:
@@ -459,7 +435,7 @@ def _task_action(task_id: int, form_name: str, form, run, done: str):
     try:
         run(task, form)
     except DomainError as error:
-        _put_errors(form, error)
+        show_errors(form, error)
         return _task_page(ops.get_task(task_id), error.status, **{form_name: form})
     flash(done, "success")
     return redirect(url_for("planning.task", task_id=task.id))

@@ -279,3 +279,9 @@ def test_task_filters_query(app, ids, ctx):
     assert names(directed(flags=["complaints", "abnormal"])) == ["单位3", "单位4"]
     assert names(directed(flags=["serious_violation"], grades=["C"])) == ["单位6"]
     assert names(directed(grades=["A"], regions=["370305002"])) == []
+
+
+def test_a_fraction_is_not_a_whole_number(app, ids, ctx):
+    """Whole-number fields refuse 2.5 (and "2.5", and True) instead of truncating them."""
+    for bad in (2.5, "2.5", True):
+        assert refused(task_values(ids, inspectors_per_visit=bad), "inspectors_per_visit")
