@@ -17,5 +17,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(field_bp)
     from .document_views import bp as documents_bp, public_bp as public_records_bp
 
-    app.register_blueprint(documents_bp)  # /visits/<number>/record.pdf ... (issue 6)
+    app.register_blueprint(documents_bp)  # /visits/<number>/record.pdf ...
     app.register_blueprint(public_records_bp)  # /public/records/<seal>

@@ -17,7 +17,7 @@ from ..core.errors import ValidationFailed
 from ..core.models import Role
 from . import operations as ops
 from . import photos
-from .schemas import SignatureReceiptSchema, SignatureUploadSchema  # noqa: F401 (issue 6)
+from .schemas import SignatureReceiptSchema, SignatureUploadSchema  # noqa: F401
 from .schemas import (FieldVisitSchema, PhotoReceiptSchema, RecordBodySchema,
                       RecordReceiptSchema, RecordStateSchema)
 

@@ -1,5 +1,5 @@
 """The visit's documents (PDF, and the record as a page for the phone and for printing) and
-the public verification of a sealed record (issue 6). Thin: :mod:`.documents` does the work.
+the public verification of a sealed record. Thin: :mod:`.documents` does the work.
 """
 from __future__ import annotations
 

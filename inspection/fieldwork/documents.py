@@ -1,4 +1,4 @@
-"""A visit's documents (issue 6): the inspection record (检查记录表), the advance notice
+"""A visit's documents: the inspection record (检查记录表), the advance notice
 (检查通知书) and the rectification order (责令改正通知书), rendered as PDF with WeasyPrint
 from ``templates/documents/`` and ``static/css/documents.css`` (Noto CJK fonts, embedded),
 and the public verification of a sealed record.

@@ -1,4 +1,4 @@
-"""The field app's shell, its service worker and its web app manifest (issue 5).
+"""The field app's shell, its service worker and its web app manifest.
 
 The app itself is static: one HTML shell (``templates/fieldwork/shell.html``) and ES modules
 under ``static/field/`` that talk to ``/api/v1/field`` (docs/field-sync.md). Everything the
@@ -37,7 +37,7 @@ SHELL_STATIC = (
     "field/record.js", "field/photos.js", "field/editor.js", "field/views.js",
     "field/checklist.js", "field/ui.js", "field/i18n.js", "field/field.css",
     "vendor/idb/index.js",
-    # issue 6: signing, refusals, sealing, the record, joint visits
+    # signing, refusals, sealing, the record, joint visits
     "field/seal.js", "field/signdata.js", "field/sign.js", "field/refusal.js",
     "field/summary.js", "field/leader.js", "field/sign.css",
     "vendor/signature_pad/signature_pad.js",

@@ -1,4 +1,4 @@
-"""Joint visits and the team leader (issue 6; seed 000, 004 第十六条: the lead department's
+"""Joint visits and the team leader (seed 000, 004 第十六条: the lead department's
 inspector leads the team and organises the visit).
 
 The leader arranges the visit: the day, the time and place the team meets, and the split of

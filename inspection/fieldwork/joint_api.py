@@ -1,4 +1,4 @@
-"""The team leader's API for joint visits (``/api/v1/field``, issue 6): the arrangement of a
+"""The team leader's API for joint visits (``/api/v1/field``): the arrangement of a
 visit (day, meeting time and place, split of the items among the members) and the members'
 parts as they arrive. Scoped like the rest of the field API: only the visit's team sees the
 arrangement; only its leader changes it or reads the members' parts (403 for the others)."""

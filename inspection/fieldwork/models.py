@@ -70,7 +70,7 @@ class VisitTask(db.Model):
     __table_args__ = (UniqueConstraint("visit_id", "task_id", name="uq_visit_task_pair"),)
 
 
-# --- the field app's uploads (issue 5, docs/field-sync.md) ------------------------------------
+# --- the field app's uploads (docs/field-sync.md) ------------------------------------
 
 class ResultCategory(str, enum.Enum):
     """A visit's overall result (seed 004 第十九条(四)); labels in :data:`RESULT_LABELS`."""
@@ -123,7 +123,7 @@ class RecordRevision(db.Model):
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     result_category: Mapped[str | None] = mapped_column(String(30))
     #: The seal of a sealed revision (:func:`inspection.fieldwork.seal.seal_of`), checked on
-    #: arrival; the public verification page is keyed by it (issue 6).
+    #: arrival; the public verification page is keyed by it.
     seal: Mapped[str | None] = mapped_column(String(64), index=True)
     #: A correction: the ``revision_uuid`` of the sealed revision it corrects.
     corrects: Mapped[str | None] = mapped_column(String(36))
@@ -168,7 +168,7 @@ class EvidencePhoto(db.Model):
 
 
 class RecordSignature(db.Model):
-    """A signature drawn on the phone (issue 6, docs/field-sync.md "Signatures"), uploaded
+    """A signature drawn on the phone (docs/field-sync.md "Signatures"), uploaded
     like a photo under its client UUID. The stroke points (canonical JSON), the SVG and the
     PNG are in the content-addressed store (area ``signatures``); ``signs`` is the content
     hash of the record the signer saw (:func:`inspection.fieldwork.seal.content_hash`)."""
@@ -202,7 +202,7 @@ class RecordSignature(db.Model):
     visit: Mapped[Visit] = relationship()
 
 
-# --- joint visits: the team leader's arrangement (issue 6, docs/field-sync.md) ---------------
+# --- joint visits: the team leader's arrangement (docs/field-sync.md) ---------------
 
 class VisitArrangement(db.Model):
     """The team leader's arrangement of a visit: when and where the team meets. One row per

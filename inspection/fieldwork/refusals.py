@@ -1,5 +1,5 @@
 """Refusals, absences and signers: what a record's ``refusal`` section and its signatures may
-say, and the rules tying them to the result category (issue 6, DOMAIN.md "On site" 5-6).
+say, and the rules tying them to the result category (DOMAIN.md "On site" 5-6).
 
 Like :mod:`inspection.fieldwork.results`, the rules are data (:data:`REFUSAL_RULES`,
 :data:`NEED_REFUSAL`) so that the field app can mirror them: the same table is written out as

@@ -61,11 +61,11 @@ class PhotoRefSchema(_Tolerant):
     document_copy = fields.Boolean(load_default=False)
     taken_at = fields.AwareDateTime(allow_none=True, load_default=None)
     bytes = fields.Integer(allow_none=True, load_default=None, strict=True)
-    #: The photo of a delegate's written authorisation (受委托人, issue 6).
+    #: The photo of a delegate's written authorisation (受委托人).
     authorisation = fields.Boolean(load_default=False)
 
 
-# --- signatures, refusals, sealing (issue 6) --------------------------------------------------
+# --- signatures, refusals, sealing --------------------------------------------------
 
 class SignerSchema(_Tolerant):
     """Who signs: ``{"kind": "inspector", "user_id"}``, ``{"kind": "representative",

@@ -1,4 +1,4 @@
-"""Signatures and sealed records (issue 6; the contract is ``docs/field-sync.md``).
+"""Signatures and sealed records (the contract is ``docs/field-sync.md``).
 
 * :func:`put_signature` stores one signature drawn on the phone (stroke points with their
   timing, an SVG and a PNG, and the SHA-256 of each) under its client UUID, like a photo:
@@ -376,7 +376,7 @@ def _correction(body: dict, record_id: str, revision: int) -> dict[str, list[str
 
 def check_revision(body: dict, visit: Visit, record_id: str,
                    revision: int) -> dict[str, list[str]]:
-    """Every problem of a record save under the rules of issue 6, as field errors."""
+    """Every problem of a record save under the signing, refusal, seal and correction rules, as field errors."""
     errors: dict[str, list[str]] = {}
     sealed = seal.is_sealed(body)
     _merge(errors, refusals.check_refusal(body, sealed))

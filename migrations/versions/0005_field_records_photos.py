@@ -1,4 +1,4 @@
-"""field app: record revisions and evidence photos (issue 5)
+"""field app: record revisions and evidence photos
 
 record_revision: every save of a visit record sent by the PWA, inserted under the unique
 revision_uuid (idempotent uploads); evidence_photo: uploaded photos, files in the store.

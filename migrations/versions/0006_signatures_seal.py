@@ -1,4 +1,4 @@
-"""field app: signatures, sealed revisions and corrections (issue 6)
+"""field app: signatures, sealed revisions and corrections
 
 record_signature: signatures drawn on the phone, uploaded under their client UUID (files in
 the store); record_revision gains the seal of a sealed revision (indexed: the public

@@ -1,4 +1,4 @@
-"""joint visits: the team leader's arrangement and split of items; members' parts (issue 6)
+"""joint visits: the team leader's arrangement and split of items; members' parts
 
 visit_arrangement: day, meeting time and place of a visit, set by its team leader;
 item_assignment: which member checks which item; record_revision.is_part: a member's part of

@@ -1,4 +1,4 @@
-"""visits: items derived from the tasks they serve; redundant indexes dropped (issue 4)
+"""visits: items derived from the tasks they serve; redundant indexes dropped
 
 ``visit_item`` repeated, for every visit, the item versions its tasks pinned (a task's items
 are fixed once it is approved): a draw of 25,000 visits wrote 50,000 such rows. A visit's
