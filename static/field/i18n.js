@@ -407,6 +407,7 @@ export const EN = {
   "本机还没有这次检查的记录。可以在本机接着这份更正继续修改、签名并封存；请先与正在更正的同事确认，以免两台设备同时更正。": "This phone has no record of this visit yet. You can continue this correction here, change, sign and seal it; check with the colleague who is correcting it first, so that two devices do not correct it at once.",
   "照片在服务器上": "Photo on the server",
   "登录已过期，请重新登录后下载服务器上的记录。": "Your session has expired: sign in again, then download the record from the server.",
+  "本机原有的记录（第 {0} 版，已全部上传）已换成服务器上较新的记录（第 {1} 版）。": "The record on this phone (revision {0}, all of it sent) was replaced by the newer record on the server (revision {1}).",
   "记录在其他设备上，联网后可下载": "The record is on another device: connect to download it",
   "这次检查的记录在其他设备上签名封存，本机还没有这份记录。联网后可下载，下载后才能查看或更正。": "This visit’s record was signed and sealed on another device and is not on this phone yet. Connect to the network to download it; then it can be viewed or corrected.",
 };

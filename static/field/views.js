@@ -165,6 +165,9 @@ export async function visitView(ctx, number) {
   root.append(
     ...[reviewCard(pack, record)].filter(Boolean),  // the office's comments first
     ...[serverCard].filter(Boolean),
+    ...(record.replaced && record.adopted && record.adopted.saved_at === record.saved_at
+      ? [h('p', { class: 'notice', id: 'record-replaced' }, t('本机原有的记录（第 {0} 版，已全部上传）已换成服务器上较新的记录（第 {1} 版）。', record.replaced.revision, record.revision))]
+      : []),
     ...(locked ? [lockCard(open, () => ctx.rerender())] : []),
     ...[correctionNotice(record)].filter(Boolean),
     employerCard(pack),
