@@ -79,7 +79,7 @@ function route() {
     return { name: 'item', visit: parts[1], item: parts[3] };
   }
   if (parts[0] === 'visit' && parts[1] && ['sign', 'record', 'leader'].includes(parts[2])) {
-    return { name: parts[2], visit: parts[1] };  // issue 6: sign.js, summary.js, leader.js
+    return { name: parts[2], visit: parts[1] };  // sign.js, summary.js, leader.js
   }
   if (parts[0] === 'visit' && parts[1]) return { name: 'visit', visit: parts[1] };
   if (parts[0] === 'outbox') return { name: 'outbox' };

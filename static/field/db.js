@@ -8,7 +8,7 @@
  *   photos   evidence photos: bytes as ArrayBuffer + type (Safari loses Blobs in IndexedDB),
  *            sha256 of the upload and of the original, metadata and a small thumbnail
  *   meta     small values: the signed-in user, the last visit list
- *   signatures  (v2, issue 6) signatures drawn on the phone: strokes, SVG and PNG (base64) as
+ *   signatures  (v2) signatures drawn on the phone: strokes, SVG and PNG (base64) as
  *            data, with their SHA-256; by uuid, index `visit` (static/field/sign.js)
  * A new schema version adds an `if (oldVersion < N)` step; steps are never edited.
  */

@@ -175,7 +175,7 @@ export const EN = {
   "切换语言需要联网。": "Changing the language needs a network connection.",
   "切换语言失败：{0}": "Could not change the language: {0}",
   "本机存储空间不足（剩余约 {0}）：请尽快联网上传，并清理手机空间。": "Storage is running low (about {0} left): upload as soon as you can and free up space on the phone.",
-  // issue 6: signing, refusals, sealing, the record, joint visits (sign.js, refusal.js, summary.js, leader.js)
+  // signing, refusals, sealing, the record, joint visits (sign.js, refusal.js, summary.js, leader.js)
   "{0} {1} 签名": "{0} {1}: signature",
   "{0} 尚未签名": "{0} has not signed",
   "{0} 检查记录": "{0} record",

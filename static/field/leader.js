@@ -1,4 +1,4 @@
-/* Joint visits on the phone (issue 6; docs/field-sync.md "Joint visits"; server:
+/* Joint visits on the phone (docs/field-sync.md "Joint visits"; server:
  * inspection/fieldwork/joint.py, joint_api.py).
  *
  * The team leader (#/visit/<n>/leader) sets the day, the meeting time and place, notes, and

@@ -57,7 +57,7 @@ async function toRequest(entry) {
       init: { method: 'PUT', body: entry.body, headers: { 'Content-Type': 'application/json' } },
     };
   }
-  if (entry.kind === 'signature') {  // issue 6: the upload body is built from the stored data
+  if (entry.kind === 'signature') {  // the upload body is built from the stored data
     const signature = await (await db()).get('signatures', entry.key);
     if (!signature || !signature.strokes) throw new Error('签名数据已不在本机');
     return {

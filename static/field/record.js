@@ -96,10 +96,10 @@ export function checks(record, photos, categories = [], rules = null) {
 }
 
 /** More checks, `fn(record, photos, block, warn)`: the refusal, a joint visit's part, a
- *  correction's reason (issue 6: sign.js, refusal.js, leader.js register theirs). */
+ *  correction's reason (sign.js, refusal.js, leader.js register theirs). */
 export const extraChecks = new Set();
 
-/** Issue 6's parts of the body, only when the draft has them: the refusal, a member's part,
+/** The signing and joint-visit parts of the body, only when the draft has them: the refusal, a member's part,
  *  the correction of a sealed revision, the parts a leader assembled, a joint visit's
  *  departments (each signs its part: sign.js), and (sealed only) the
  *  signatures and the seal. Photos taken by other members (assembled) are listed by reference. */

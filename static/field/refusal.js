@@ -1,4 +1,4 @@
-/* Refusal or absence (issue 6; DOMAIN.md "On site" 5; server: inspection/fieldwork/refusals.py).
+/* Refusal or absence (DOMAIN.md "On site" 5; server: inspection/fieldwork/refusals.py).
  *
  * When the representative refuses to sign, the employer refuses the inspection, nobody is
  * there, or the premises cannot be reached, the inspectors record the reason, explain what

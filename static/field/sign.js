@@ -1,4 +1,4 @@
-/* Signing and sealing a visit's record on the phone (issue 6; docs/field-sync.md, server:
+/* Signing and sealing a visit's record on the phone (docs/field-sync.md, server:
  * inspection/fieldwork/signing.py, refusals.py, seal.py).
  *
  * #/visit/<n>/sign shows the record in words (summary.js), then who signs: every inspector of

@@ -1,4 +1,4 @@
-/* Signatures as data (issue 6): measuring, hashing, storing and queueing them. No DOM here:
+/* Signatures as data: measuring, hashing, storing and queueing them. No DOM here:
  * the signing pad is sign.js. The contract is docs/field-sync.md and the server's
  * inspection/fieldwork/signing.py (PUT /api/v1/field/signatures/<uuid>).
  *

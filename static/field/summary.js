@@ -1,4 +1,4 @@
-/* The record in words (issue 6): a readable Chinese summary of a visit's record, shown before
+/* The record in words: a readable Chinese summary of a visit's record, shown before
  * anyone signs, and the record view (#/visit/<n>/record) that can be printed from the phone.
  * When online, the record view links the server's 检查记录表 (/visits/<n>/record and .pdf). */
 import * as editor from './editor.js';

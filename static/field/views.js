@@ -175,7 +175,7 @@ export async function visitView(ctx, number) {
     teamCard(),
     noticeCard(pack, record, locked),
     arrivalCard(record, ctx, locked),
-    ...[jointCard(pack, record)].filter(Boolean),  // issue 6: the leader's link or my part
+    ...[jointCard(pack, record)].filter(Boolean),  // the leader's link or my part
     itemsCard(pack, record),
     card(t('现场照片（整体）'), photoBlock(ctx, null)),
     ...(myPartItems(pack) ? [] : [resultCard(pack, record, locked), signCard(pack, record)]),
