@@ -463,13 +463,14 @@ def history(state: ReviewState) -> list[dict]:
             events.append({"at": at, "what": what, "by": names.get(by, "") if by else "",
                            "detail": detail})
 
-    if state.revision is not None:
-        add(state.revision.received_at, _("Sealed record received"), None,
-            label(state.revision.result_category))
+    # every sealed revision, the original and each correction the team sealed after a return
+    for row in db.session.scalars(select(RecordRevision).where(
+            RecordRevision.visit_id == state.visit.id, RecordRevision.seal.is_not(None),
+            RecordRevision.is_part.is_(False)).order_by(RecordRevision.id)):
+        add(row.received_at, _("Corrected record sealed by the team") if row.corrects
+            else _("Sealed record received"), None, label(row.result_category))
     for r in state.returns:
         add(r.returned_at, _("Returned to the team"), r.returned_by_id, r.comments)
-        if r.resolved_at:
-            add(r.resolved_at, _("Corrected record sealed by the team"))
     for d in state.determinations:
         if d.corrects_id is not None:
             continue
