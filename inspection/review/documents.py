@@ -63,21 +63,7 @@ def _local_date(moment: datetime | None) -> date | None:
     return to_local(moment).date() if moment else None
 
 
-def check_day(body: dict | None, received_at: datetime | None) -> date | None:
-    """The day of the check from a sealed revision: the arrival on site it states, else the
-    day it arrived (the rule of :func:`.operations.check_date`, without its query)."""
-    if received_at is None:
-        return None
-    arrived = ((body or {}).get("arrival") or {}).get("at")
-    try:
-        moment = datetime.fromisoformat(str(arrived).replace("Z", "+00:00")) if arrived else None
-    except ValueError:
-        moment = None
-    if moment is None:
-        return _local_date(received_at)
-    if moment.tzinfo is None:
-        return moment.date()
-    return to_local(moment).date()
+check_day = ops.check_day
 
 
 def review_due(day: date | None) -> dict[str, Any]:

@@ -22,9 +22,9 @@ from sqlalchemy import func, select, update
 from ..core import audit, storage
 from ..core.authority import Act, check_approver
 from ..core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from ..core.models import Role, User, utcnow
+from ..core.models import User, utcnow
 from ..core.timeutil import to_local
-from ..core.workdays import add_workdays, deadline_info
+from ..core.workdays import deadline_info
 from ..directory.models import Inspector
 from ..draws.models import TeamMember
 from ..extensions import db
@@ -106,22 +106,28 @@ def open_return(visit: Visit) -> ReviewReturn | None:
         .order_by(ReviewReturn.id.desc()).limit(1))
 
 
-def check_date(visit: Visit) -> date:
-    """The day of the check: the arrival on site the sealed record states, else the day the
-    sealed record arrived."""
-    row = sealed_revision(visit)
-    if row is None:
-        return today()
-    arrived = (row.body.get("arrival") or {}).get("at")
+def check_day(body: dict | None, received_at: datetime | None) -> date | None:
+    """The day of the check from a sealed revision, without a query: the arrival on site
+    its body states, else the day it arrived (None when there is no revision)."""
+    if received_at is None:
+        return None
+    arrived = ((body or {}).get("arrival") or {}).get("at")
     try:
         moment = datetime.fromisoformat(str(arrived).replace("Z", "+00:00")) if arrived else None
     except ValueError:
         moment = None
     if moment is None:
-        return to_local(row.received_at).date()
+        return to_local(received_at).date()
     if moment.tzinfo is None:
         return moment.date()
     return to_local(moment.astimezone(timezone.utc).replace(tzinfo=None)).date()
+
+
+def check_date(visit: Visit) -> date:
+    """The day of the visit's check (:func:`check_day` of its sealed record; today when
+    there is none)."""
+    row = sealed_revision(visit)
+    return check_day(row.body, row.received_at) if row is not None else today()
 
 
 def task_end(visit: Visit) -> date:

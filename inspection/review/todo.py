@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
 from flask import current_app
@@ -68,6 +68,7 @@ from ..extensions import db
 from ..fieldwork.models import DONE_STATUSES, RecordRevision, ReviewReturn, Visit, \
     VisitStatus, VisitTask
 from ..planning.models import AnnualPlan, PlanStatus, Task, TaskStatus
+from . import operations as ops
 from .models import (Correction, Decision, Determination, Feedback, Objection,
                      ObjectionStatus, Publication, PublicationException)
 
@@ -246,20 +247,8 @@ def _local_day(moment: datetime | None) -> date | None:
 
 
 def _check_day(body: dict | None, received_at: datetime | None, today: date) -> date:
-    """The day of the check from a sealed revision's body and arrival time: the rule of
-    :func:`.operations.check_date`, without its query."""
-    if received_at is None:
-        return today
-    arrived = ((body or {}).get("arrival") or {}).get("at")
-    try:
-        moment = datetime.fromisoformat(str(arrived).replace("Z", "+00:00")) if arrived else None
-    except ValueError:
-        moment = None
-    if moment is None:
-        return _local_day(received_at)
-    if moment.tzinfo is None:
-        return moment.date()
-    return _local_day(moment.astimezone(timezone.utc).replace(tzinfo=None))
+    """:func:`.operations.check_day`, today when there is no sealed revision."""
+    return ops.check_day(body, received_at) or today
 
 
 def _counted(start: date | None, workdays: int) -> tuple[date | None, int | None]:
