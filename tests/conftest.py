@@ -3,16 +3,25 @@ with the project's own Alembic migrations and emptied after every test."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from inspection import create_app
-from inspection.core import operations as ops
-from inspection.extensions import db
+# The support modules of each area (team_support, field_support, seal_support, ...) import
+# one another: every area's folder is importable, whichever tests were collected first.
+for _area in ("draws", "directory", "fieldwork", "review"):
+    _path = str(Path(__file__).resolve().parent / _area)
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 
-from helpers import PASSWORD, Client, empty_database
+from inspection import create_app  # noqa: E402
+from inspection.core import operations as ops  # noqa: E402
+from inspection.extensions import db  # noqa: E402
+
+from helpers import PASSWORD, Client, empty_database  # noqa: E402
 
 SECRET = "test-secret-key-not-for-production-0123456789"
 
@@ -69,6 +78,43 @@ def _clean(request):
         with app.app_context():
             db.session.remove()
             empty_database()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _same_pdf_once(request):
+    """Within a module, WeasyPrint lays out a given document once: the same HTML rendered
+    again (e.g. the same record downloaded by four people) gives the PDF already made. The
+    browser tests keep the real renderer."""
+    if "browser" in request.path.parts:
+        yield
+        return
+    from inspection.fieldwork import documents
+
+    real = documents._weasyprint
+    made: dict = {}
+
+    def weasyprint():
+        module = real()
+
+        class HTML:
+            def __init__(self, string, **kw):
+                self.string, self.kw = string, kw
+
+            def write_pdf(self, stylesheets=None, **kw):
+                key = (self.string, self.kw.get("base_url"), repr(kw),
+                       documents.CSS_FILE.read_text(encoding="utf-8"))
+                if key not in made:
+                    made[key] = module.HTML(string=self.string, **self.kw).write_pdf(
+                        stylesheets=stylesheets, **kw)
+                return made[key]
+
+        return SimpleNamespace(CSS=module.CSS, HTML=HTML)
+
+    documents._weasyprint = weasyprint
+    try:
+        yield
+    finally:
+        documents._weasyprint = real
 
 
 @pytest.fixture

@@ -63,3 +63,168 @@ def empty_database() -> None:
     db.session.commit()
     audit.ensure_head()
     db.session.commit()
+
+
+# --- builders run once, their database replayed ----------------------------------------------
+#
+# Building a bureau through the real draws takes most of a fieldwork test's time. A builder
+# decorated with @replayed runs for real the first time it is called with given arguments on a
+# given database state; the database it leaves (every row, and the id sequences) is kept, and
+# a later call with the same arguments on the same state puts that database back instead of
+# building again, and returns a copy of the first call's result. "The same state" is checked
+# row by row (date-times and the audit chain's hashes aside, which differ between two real
+# runs anyway); any other state, or another SETTINGS, runs the builder for real.
+
+_VOLATILE = {("audit_entry", "hash"), ("audit_entry", "prev_hash"), ("audit_head", "hash")}
+_REPLAYS: dict = {}
+
+
+def replayed(builder):
+    import copy
+    import functools
+
+    @functools.wraps(builder)
+    def run(*args, **kwargs):
+        from flask import current_app
+
+        from inspection.extensions import db
+
+        if not _can_replay(db):
+            return builder(*args, **kwargs)
+        key = (builder.__module__, builder.__qualname__, repr(args),
+               repr(sorted(kwargs.items())), repr(current_app.config.get("SETTINGS")),
+               _state_digest(db))
+        kept = _REPLAYS.get(key)
+        if kept is not None:
+            _restore(db, kept[0])
+            return copy.deepcopy(kept[1])
+        result = builder(*args, **kwargs)
+        if _plain(result) and not (db.session.new or db.session.dirty or db.session.deleted):
+            _REPLAYS[key] = (_dump(db), copy.deepcopy(result))
+        return result
+    return run
+
+
+def _plain(value) -> bool:
+    """Only results made of plain values (ids, numbers, names) are kept: no ORM objects."""
+    import dataclasses
+
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return True
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(_plain(k) and _plain(v) for k, v in value.items())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return all(_plain(getattr(value, f.name)) for f in dataclasses.fields(value))
+    return False
+
+
+def _can_replay(db) -> bool:
+    """SQLite always; PostgreSQL when the tests' role may switch triggers off for a restore
+    (the audit chain and the kept tables refuse DELETE by trigger)."""
+    dialect = db.engine.dialect.name
+    if dialect == "sqlite":
+        return True
+    if dialect != "postgresql":
+        return False
+    if not hasattr(_can_replay, "superuser"):
+        from sqlalchemy import text
+        _can_replay.superuser = db.session.execute(
+            text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar() is True
+    return _can_replay.superuser
+
+
+def _tables(db):
+    return list(db.metadata.sorted_tables)
+
+
+def _cursor(db):
+    """A cursor of the session's own connection (its transaction): rows are read and written
+    as the driver gives them, with no type conversion either way."""
+    return db.session.connection().connection.cursor()
+
+
+def _select(table, columns) -> str:
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    order = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
+    return f'SELECT {names} FROM "{table.name}" ORDER BY {order}'
+
+
+def _state_digest(db) -> str:
+    import hashlib
+
+    from sqlalchemy import DateTime
+
+    digest = hashlib.sha256()
+    cursor = _cursor(db)
+    for table in _tables(db):
+        keep = [c for c in table.columns
+                if not isinstance(c.type, DateTime) and (table.name, c.name) not in _VOLATILE]
+        cursor.execute(_select(table, keep))
+        digest.update(repr((table.name, cursor.fetchall())).encode())
+    return digest.hexdigest()
+
+
+def _sequences(db) -> list:
+    from sqlalchemy import text
+
+    if db.engine.dialect.name == "postgresql":
+        return db.session.execute(text(
+            "SELECT sequencename, last_value FROM pg_sequences "
+            "WHERE schemaname = current_schema() ORDER BY sequencename")).all()
+    has = db.session.execute(text(
+        "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")).first()
+    return db.session.execute(text("SELECT name, seq FROM sqlite_sequence")).all() if has else []
+
+
+def _dump(db) -> dict:
+    """Every row of every table, as the database holds it (PostgreSQL: COPY's text form)."""
+    cursor = _cursor(db)
+    rows = []
+    for table in _tables(db):
+        if db.engine.dialect.name == "postgresql":
+            with cursor.copy(f'COPY "{table.name}" TO STDOUT') as copy:
+                rows.append((table, b"".join(bytes(block) for block in copy)))
+        else:
+            cursor.execute(_select(table, table.columns))
+            rows.append((table, cursor.fetchall()))
+    return {"rows": rows, "sequences": _sequences(db)}
+
+
+def _restore(db, snapshot: dict) -> None:
+    """Put the database back as ``snapshot`` found it, in one transaction."""
+    from sqlalchemy import text
+
+    session = db.session
+    postgres = db.engine.dialect.name == "postgresql"
+    if postgres:
+        # Triggers off for this transaction: the append-only and kept tables, and the
+        # reference checks (the rows were checked when they were first written).
+        session.execute(text("SET LOCAL session_replication_role = replica"))
+    for table in reversed(_tables(db)):
+        session.execute(table.delete())
+    cursor = _cursor(db)
+    if not postgres:
+        cursor.execute("PRAGMA defer_foreign_keys = ON")
+    for table, rows in snapshot["rows"]:
+        if not rows:
+            continue
+        if postgres:
+            with cursor.copy(f'COPY "{table.name}" FROM STDIN') as copy:
+                copy.write(rows)
+        else:
+            names = ", ".join(f'"{c.name}"' for c in table.columns)
+            marks = ", ".join("?" for _c in table.columns)
+            cursor.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
+    if postgres:
+        for name, last in snapshot["sequences"]:
+            session.execute(text("SELECT setval(:name, :value, :called)"),
+                            {"name": f'"{name}"', "value": last or 1,
+                             "called": last is not None})
+    elif snapshot["sequences"] or _sequences(db):
+        session.execute(text("DELETE FROM sqlite_sequence"))
+        for name, seq in snapshot["sequences"]:
+            session.execute(text("INSERT INTO sqlite_sequence (name, seq) VALUES (:n, :s)"),
+                            {"n": name, "s": seq})
+    session.commit()

@@ -21,6 +21,8 @@ from inspection.draws import target, verify
 from inspection.extensions import db
 from inspection.planning.models import AnnualPlan, Task, TaskDepartment, TaskItem
 
+from helpers import replayed
+
 SECRETS = {"劳动保障监察": "a1" * 16, "法制机构": "b2" * 16}
 SOURCE = [{"name": "中国福利彩票3D 2026088期开奖号码", "expected_at": "2026-04-02T21:15:00+08:00"}]
 
@@ -42,6 +44,7 @@ class World:
     codes: list[str]
 
 
+@replayed
 def build_world(department: int, grades: dict[str, int] | None = None, cap: int = 2,
                 year: int = 2026, confirm: bool = True) -> World:
     """Within an app context: the whole fixture; employers by grade counts."""

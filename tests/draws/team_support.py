@@ -18,6 +18,7 @@ from inspection.draws import team_ops, verify
 from inspection.extensions import db
 from inspection.fieldwork.models import Visit, VisitTask
 
+from helpers import replayed
 from target_support import build_world, execute, make_task, prepare
 
 PASSWORD = "Correct-horse-42"
@@ -49,6 +50,7 @@ def make_inspector(dept_id: int, n: int, *, status: str = "available",
     return inspector.id
 
 
+@replayed
 def build_bureau(department: int, *, employers: int = 4, lead_inspectors: int = 5,
                  social_inspectors: int = 0, joint: bool = False, confirm: bool = True) -> Bureau:
     """Within an app context: a task with ``employers`` visits (all drawn at 100 %)."""

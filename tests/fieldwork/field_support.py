@@ -7,24 +7,23 @@ import dataclasses
 import hashlib
 import io
 import random
-import sys
+import re
+import subprocess
 import uuid as uuidlib
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "draws"))
+from inspection.core.models import User
+from inspection.directory.models import Inspector
+from inspection.draws.models import TeamMember
+from inspection.extensions import db
 
-from inspection.core.models import User  # noqa: E402
-from inspection.directory.models import Inspector  # noqa: E402
-from inspection.draws.models import TeamMember  # noqa: E402
-from inspection.extensions import db  # noqa: E402
-
-from team_support import build_bureau, draw_teams, visits  # noqa: E402
+from helpers import replayed
+from team_support import build_bureau, draw_teams, visits
 
 
 @dataclass
@@ -40,26 +39,33 @@ class Field:
 def setup(app, department, login_as, username: str = "insp_a"):
     """(signed-in inspector client, Field)."""
     with app.app_context():
-        b = build_bureau(department, employers=4, lead_inspectors=4)
-        draw_teams(b)
-        vs = visits(b)
-        team = db.session.scalars(select(TeamMember).where(
-            TeamMember.visit_id == vs[0].id, TeamMember.replaced_at.is_(None))
-            .order_by(TeamMember.id)).all()
-        me = team[0].inspector_id
-        mine = {m.visit_id for m in db.session.scalars(select(TeamMember).where(
-            TeamMember.inspector_id == me, TeamMember.replaced_at.is_(None)))}
-        on_first = {m.inspector_id for m in team}
-        other = next(i for i in b.inspectors[department] if i not in on_first)
-        from inspection.fieldwork.operations import _versions
-        versions = _versions(vs[0])
-        version, code = versions[0]
-        field = Field(mine=vs[0].number, others=[v.number for v in vs if v.id not in mine],
-                      questions=[q.code for q in version.questions], item=code,
-                      my_inspector=me, other_inspector=other)
+        field = drawn(department)
     client = login_as("inspector", username=username)
-    link(app, me, username)
+    link(app, field.my_inspector, username)
     return client, field
+
+
+@replayed
+def drawn(department: int) -> Field:
+    """Within an app context: the bureau with its targets and teams drawn; my visit is the
+    first, and I am the first member of its team."""
+    b = build_bureau(department, employers=4, lead_inspectors=4)
+    draw_teams(b)
+    vs = visits(b)
+    team = db.session.scalars(select(TeamMember).where(
+        TeamMember.visit_id == vs[0].id, TeamMember.replaced_at.is_(None))
+        .order_by(TeamMember.id)).all()
+    me = team[0].inspector_id
+    mine = {m.visit_id for m in db.session.scalars(select(TeamMember).where(
+        TeamMember.inspector_id == me, TeamMember.replaced_at.is_(None)))}
+    on_first = {m.inspector_id for m in team}
+    other = next(i for i in b.inspectors[department] if i not in on_first)
+    from inspection.fieldwork.operations import _versions
+    versions = _versions(vs[0])
+    version, code = versions[0]
+    return Field(mine=vs[0].number, others=[v.number for v in vs if v.id not in mine],
+                 questions=[q.code for q in version.questions], item=code,
+                 my_inspector=me, other_inspector=other)
 
 
 def link(app, inspector_id: int, username: str) -> None:
@@ -133,3 +139,24 @@ def settings(app, **values):
         yield
     finally:
         app.config["SETTINGS"] = original
+
+
+def pdf_text(tmp_path, response, name):
+    """A PDF response checked (fonts embedded, CJK, page 1 renders): (text, text without
+    white space)."""
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert response.mimetype == "application/pdf"
+    path = tmp_path / name
+    path.write_bytes(response.data)
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    fonts = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True,
+                           text=True).stdout.splitlines()[2:]
+    assert fonts, "no fonts in the PDF"
+    for line in fonts:
+        assert re.search(r"\byes\s+yes\s+yes\b", line), f"font not embedded: {line}"
+    assert any("CJK" in line for line in fonts), fonts
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(path),
+                    str(tmp_path / name.replace(".pdf", ""))], check=True)
+    assert list(tmp_path.glob(name.replace(".pdf", "") + "*.png"))
+    return text, re.sub(r"\s+", "", text)

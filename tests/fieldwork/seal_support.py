@@ -7,6 +7,7 @@ import base64
 import hashlib
 import io
 import math
+import subprocess
 
 from PIL import Image, ImageDraw
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from inspection.fieldwork.models import Visit
 from field_support import link, new_key
 
 WIDTH, HEIGHT = 400, 160
+NODE = "/usr/bin/node"
 
 
 def team_users(app, field, login_as) -> list[int]:
@@ -142,3 +144,11 @@ def sign(client, body: dict, signers: list[dict], *, upload: bool = True) -> dic
 
 def put_record(client, body: dict, key: str | None = None):
     return client.api("PUT", f"/api/v1/field/records/{key or new_key()}", json=body)
+
+
+def node(project_root, script: str, *args: str) -> str:
+    """The output of a Node.js module script (seal.js checked against the server)."""
+    result = subprocess.run([NODE, "--input-type=module", "-e", script, *args],
+                            capture_output=True, text=True, timeout=60, cwd=project_root)
+    assert result.returncode == 0, result.stderr
+    return result.stdout

@@ -3,7 +3,6 @@ PDFs (checked with poppler: the Chinese text is there, the fonts are embedded, p
 renders), who may download them, the record page, and the public verification page."""
 import json
 import re
-import subprocess
 
 from sqlalchemy import select
 
@@ -11,6 +10,7 @@ from inspection.extensions import db
 from inspection.fieldwork.models import RESULT_LABELS, Visit
 
 from field_support import jpeg, link, new_key, photo_ref, put_photo, record, setup
+from field_support import pdf_text as _pdf
 from seal_support import (inspector, put_record, put_signature, representative, sign,
                           signature_body, strokes, team_users, witness)
 
@@ -39,25 +39,6 @@ def _sealed_visit(app, department, login_as, *, order=True):
     response = put_record(client, signed)
     assert response.status_code == 201, response.get_json()
     return client, field, signed
-
-
-def _pdf(tmp_path, response, name):
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    assert response.mimetype == "application/pdf"
-    path = tmp_path / name
-    path.write_bytes(response.data)
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True,
-                          capture_output=True, text=True).stdout
-    fonts = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True,
-                           text=True).stdout.splitlines()[2:]
-    assert fonts, "no fonts in the PDF"
-    for line in fonts:
-        assert re.search(r"\byes\s+yes\s+yes\b", line), f"font not embedded: {line}"
-    assert any("CJK" in line for line in fonts), fonts
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(path),
-                    str(tmp_path / name.replace(".pdf", ""))], check=True)
-    assert list(tmp_path.glob(name.replace(".pdf", "") + "*.png"))
-    return text, re.sub(r"\s+", "", text)
 
 
 def test_the_record_pdf(app, department, login_as, tmp_path):

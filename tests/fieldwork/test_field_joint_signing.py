@@ -19,8 +19,8 @@ from inspection.planning.models import TaskItem
 from field_support import new_key, record, setup
 from seal_support import (inspector, put_record, put_signature, ref, representative,
                           signature_body, strokes, team_users)
-from test_field_documents import _pdf
-from test_field_seal import _node
+from field_support import pdf_text as _pdf
+from seal_support import node as _node
 
 
 def _joint_visit(app, department, login_as):

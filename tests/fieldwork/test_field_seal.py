@@ -5,7 +5,6 @@ import json
 import random
 import re
 import struct
-import subprocess
 
 import pytest
 from sqlalchemy import func, select
@@ -15,10 +14,9 @@ from inspection.fieldwork import seal
 from inspection.fieldwork.models import RecordRevision, Visit
 
 from field_support import jpeg, new_key, photo_ref, put_photo, record, setup
+from seal_support import node as _node
 from seal_support import (inspector, put_record, put_signature, ref, representative, sign,
                           signature_body, strokes, team_users)
-
-NODE = "/usr/bin/node"
 
 
 def _vector(project_root):
@@ -103,13 +101,6 @@ def test_the_documented_vector(project_root):
     assert seal.content_hash(body) == content == body["signatures"][0]["signs"]
     assert seal.seal_of(body) == sealed == body["seal"]
     assert seal.seal_problems(body) == {}
-
-
-def _node(project_root, script: str, *args: str) -> str:
-    result = subprocess.run([NODE, "--input-type=module", "-e", script, *args],
-                            capture_output=True, text=True, timeout=60, cwd=project_root)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def test_the_phone_computes_the_same_hashes(project_root, tmp_path):

@@ -6,22 +6,16 @@ through the real field API, and office and approver users with positions.
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import select
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "fieldwork"))
-sys.path.insert(0, str(HERE.parent / "draws"))
+from inspection.core.models import User
+from inspection.extensions import db
+from inspection.fieldwork.models import Visit
 
-from inspection.core.models import User  # noqa: E402
-from inspection.extensions import db  # noqa: E402
-from inspection.fieldwork.models import Visit  # noqa: E402
-
-from field_support import record, setup  # noqa: E402
-from seal_support import inspector, put_record, representative, sign, team_users  # noqa: E402
+from field_support import record, setup
+from seal_support import inspector, put_record, representative, sign, team_users
 
 
 @dataclass

@@ -8,17 +8,11 @@ it; the tests that change it come last."""
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field as dc_field
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "fieldwork"))
-sys.path.insert(0, str(HERE.parent / "draws"))
 
 from inspection.core import operations as core_ops  # noqa: E402
 from inspection.core.models import User  # noqa: E402
