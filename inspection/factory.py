@@ -47,8 +47,10 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .core.views import bp as core_views
     app.register_blueprint(core_views)
     api.register_blueprint(core_api)
-    from .core.calendar_views import bp as calendar_views; app.register_blueprint(calendar_views)  # noqa: E702,E501
-    from .core.calendar_api import blp as calendar_api; api.register_blueprint(calendar_api)  # noqa: E702
+    from .core.calendar_views import bp as calendar_views
+    app.register_blueprint(calendar_views)
+    from .core.calendar_api import blp as calendar_api
+    api.register_blueprint(calendar_api)
 
     from . import catalogue, directory, draws, fieldwork, planning, review
     directory.init_app(app)

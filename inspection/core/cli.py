@@ -75,4 +75,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(seed_demo)
-    from .calendar_cli import calendar_cli; app.cli.add_command(calendar_cli)  # noqa: E702
+    from .calendar_cli import calendar_cli
+    app.cli.add_command(calendar_cli)

@@ -281,11 +281,16 @@ def propose_determination(number: str, result_category: str, findings: list[dict
     return det
 
 
+def _get(model, row_id: int, missing: str):
+    """The row of ``model`` by id, or :class:`NotFound` saying ``missing``."""
+    row = db.session.get(model, row_id)
+    if row is None:
+        raise NotFound(missing)
+    return row
+
+
 def get_determination(determination_id: int) -> Determination:
-    det = db.session.get(Determination, determination_id)
-    if det is None:
-        raise NotFound(_("No such determination."))
-    return det
+    return _get(Determination, determination_id, _("No such determination."))
 
 
 def _decide(model, row, approve: bool, reason: str, actor: User) -> bool:
@@ -453,10 +458,7 @@ def propose_exception(number: str, kind: str, reason: str, *,
 
 
 def get_exception(exception_id: int) -> PublicationException:
-    row = db.session.get(PublicationException, exception_id)
-    if row is None:
-        raise NotFound(_("No such exception."))
-    return row
+    return _get(PublicationException, exception_id, _("No such exception."))
 
 
 def decide_exception(exception_id: int, approve: bool, reason: str = "", *,
@@ -630,10 +632,7 @@ def submit_objection(number: str, credit_code: str, contact: str, text: str, *,
 
 
 def get_objection(objection_id: int) -> Objection:
-    row = db.session.get(Objection, objection_id)
-    if row is None:
-        raise NotFound(_("No such objection."))
-    return row
+    return _get(Objection, objection_id, _("No such objection."))
 
 
 def decide_objection(objection_id: int, status: str, outcome: str, *,
@@ -711,10 +710,7 @@ def propose_correction(number: str, origin: str, reason: str, result_category: s
 
 
 def get_correction(correction_id: int) -> Correction:
-    row = db.session.get(Correction, correction_id)
-    if row is None:
-        raise NotFound(_("No such correction."))
-    return row
+    return _get(Correction, correction_id, _("No such correction."))
 
 
 def decide_correction(correction_id: int, approve: bool, reason: str = "", *,

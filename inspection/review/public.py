@@ -31,6 +31,7 @@ from sqlalchemy.orm import aliased
 from ..catalogue.models import CheckItem, CheckItemVersion
 from ..config import CATEGORY_CODES
 from ..core.errors import NotFound, ValidationFailed
+from ..core.fields import flat_errors
 from ..core.models import Department
 from ..core.timeutil import to_local
 from ..directory.models import Employer
@@ -90,8 +91,7 @@ def load_query(args) -> dict[str, Any]:
         return ResultsQuerySchema().load(args)
     except ValidationError as error:
         raise ValidationFailed(_("Some search values are not valid; see the fields."),
-                               fields={k: [str(m) for m in v] if isinstance(v, list) else [str(v)]
-                                       for k, v in error.messages.items()}) from None
+                               fields=flat_errors(error.messages)) from None
 
 
 class PublicObjectionSchema(ObjectionInSchema):
@@ -123,8 +123,7 @@ def load_objection(form) -> dict[str, Any]:
         return PublicObjectionSchema().load(form)
     except ValidationError as error:
         raise ValidationFailed(_("Some values are not valid."),
-                               fields={k: [str(m) for m in v] if isinstance(v, list) else [str(v)]
-                                       for k, v in error.messages.items()}) from None
+                               fields=flat_errors(error.messages)) from None
 
 
 # --- labels -----------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Iterable
 
 from flask import current_app
@@ -61,7 +61,7 @@ from ..core.authority import POSITION_LABELS, Act, may_approve, positions_for
 from ..core.forms import ROLE_LABELS
 from ..core.models import Department, Role, User
 from ..core.timeutil import to_local
-from ..core.workdays import UnknownCalendarYear, deadline_info, is_workday
+from ..core.workdays import UnknownCalendarYear, deadline_info, workdays_between
 from ..directory.models import Employer, Inspector
 from ..draws.models import Substitution, TeamMember
 from ..extensions import db
@@ -269,37 +269,17 @@ def _stored(deadline: date | None, year: int | None, start: date | None,
     return _counted(start, workdays)
 
 
-class _Counter:
-    """Working days between today and many deadlines, from one table of the span."""
-
-    def __init__(self, today: date, days: Iterable[date]):
-        self.today = today
-        days = [d for d in days if d is not None]
-        self.cumulative: dict[date, int] | None = None
-        if not days:
-            return
-        low, high = min(days + [today]), max(days + [today])
-        table, count, day = {}, 0, low
-        try:
-            while day <= high:
-                if day > low and is_workday(day):
-                    count += 1
-                table[day] = count
-                day += timedelta(days=1)
-        except UnknownCalendarYear:
-            return  # today (or a stored date) is in a year with no calendar: dates only
-        self.cumulative = table
-
-    def left(self, due: date) -> int | None:
-        if self.cumulative is None:
-            return None
-        return self.cumulative[due] - self.cumulative[self.today]
+def _left(today: date, due: date) -> int | None:
+    """Working days from today to ``due`` (None when a year between has no calendar)."""
+    try:
+        return workdays_between(today, due)
+    except UnknownCalendarYear:
+        return None
 
 
 def _finish(items: list[Item], today: date) -> list[Item]:
     """Set each item's state and working days left."""
     soon = _settings().DUE_SOON_WORKDAYS
-    counter = _Counter(today, [i.due for i in items])
     for item in items:
         item.today = today
         if item.missing_year is not None:
@@ -307,7 +287,7 @@ def _finish(items: list[Item], today: date) -> list[Item]:
         elif item.due is None:
             item.state = WAITING
         else:
-            item.left = counter.left(item.due)
+            item.left = _left(today, item.due)
             if item.due < today:
                 item.state = OVERDUE
             elif item.left is not None:

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from email import policy
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -22,8 +23,6 @@ from inspection.review import operations as ops
 from helpers import Client
 from review_support import office_and_approver, sealed_visit
 
-pytest.importorskip("aiosmtpd")
-from aiosmtpd.controller import Controller  # noqa: E402
 
 #: The sealed record's review is due 2026-04-10 (see test_todo.py): due soon on the 9th,
 #: overdue on the 13th.
