@@ -11,13 +11,13 @@ WORKERS     ?= 2
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv venv-dev translations run browsers test bench clean
+.PHONY: help venv venv-dev translations run browsers wrk test bench clean
 
 help:
 	@echo "make run      serve the demo bureau on http://$(HOST):$(PORT)/ (SQLite in instance/)"
 	@echo "make test     run every test (TEST_DATABASE_URL=postgresql://... for PostgreSQL;"
 	@echo "              PYTEST_ARGS='-k login -x' to pass options to pytest)"
-	@echo "make bench    run every bench/NAME.py as python -m bench.NAME"
+	@echo "make bench    run every bench/NAME.py as python -m bench.NAME (installs wrk if missing)"
 	@echo "make clean    remove the install stamps and instance/ (database, secret key, files)"
 
 # --- virtualenv: pip runs only when a requirements file is newer than its stamp ---------------
@@ -72,12 +72,21 @@ browsers:
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q$$missing; \
 	fi
 
+# --- wrk: Debian's HTTP load generator, which bench/api.py drives ------------------------------
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+		echo "installing: wrk"; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; \
+	fi
+
 # --- test: every test, browser tests included --------------------------------------------------
 test: venv-dev translations browsers
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # --- bench: each bench/NAME.py as a module; none is fine --------------------------------------
-bench: venv-dev translations
+bench: venv-dev translations wrk
 	@set -e; shopt -s nullglob; ran=0; \
 	for file in bench/*.py; do \
 		name=$$(basename "$$file" .py); \

@@ -20,10 +20,10 @@ Then, in this process and the same database:
   ``fetchmany`` batches and by iterating the cursor; the best of three of each after a
   warm-up read (``FLOOR_READS``). The employers at the cap are read too (about 1 %): leaving
   them out would cost the floor a join;
-- ``draw``: :func:`inspection.draws.target.prepare_target_draw` (pools frozen, cap applied,
-  pool files written and hashed, commitment) plus :func:`execute_target_draw` (the RFC 3797
-  engine on every pool, the self-verification, the visits created or merged and their links),
-  in the "secrets" mode with two parties, each step committed;
+- ``draw``: :func:`inspection.draws.target.operations.prepare_target_draw` (pools frozen,
+  cap applied, pool files written and hashed, commitment) plus :func:`execute_target_draw`
+  (the RFC 3797 engine on every pool, the self-verification, the visits created or merged and
+  their links), in the "secrets" mode with two parties, each step committed;
 - ``verify``: the standalone verifier, ``python -I -S verify.py record.json POOL_FILES...`` in a
   directory holding only ``verify.py`` and ``rfc3797.py``, as anyone would run it, on the
   exported record and pool files (a subprocess, timed from the outside).
@@ -52,146 +52,55 @@ import time
 from datetime import date
 from pathlib import Path
 
-YEAR = 2026
-RATIOS = {"A": "0.01", "B": "0.03", "C": "0.10", "D": "0.20"}
+from . import _data
+from ._data import SECRETS, YEAR, run_child
+
 PASSWORD = "Bench-draw-Horse-42"
-SECRETS = [{"party": "劳动保障监察", "generate": True}, {"party": "法制", "generate": True}]
 
 
 def _mb(kb: int) -> float:
     return round(kb / 1024, 1)
 
 
-def _app(url: str, files: Path):
-    from inspection import create_app
-
-    return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 40,
-                       "FILE_STORE": str(files)})
-
-
 # ---------------------------------------------------------------------------- the directory
 def build(url: str, files: Path, employers: int, reset: bool) -> None:
     """Everything the draw needs, committed (runs in a child process)."""
-    from flask_migrate import upgrade
-    from sqlalchemy import func, insert, select, text
+    from sqlalchemy import select
 
-    from inspection.catalogue.demo import seed_catalogue
-    from inspection.core import audit
     from inspection.core import operations as core_ops
-    from inspection.core.models import User
-    from inspection.demo import DEPARTMENTS, USERS
     from inspection.directory.employers import operations as employer_ops
-    from inspection.directory.employers.demo import seed_employers, seed_regions
     from inspection.directory.models import Employer
-    from inspection.draws.models import Draw
     from inspection.extensions import db
-    from inspection.fieldwork.models import Visit, VisitTask
-    from inspection.planning import operations as plans
-    from inspection.planning.demo import PLAN
-    from inspection.planning.models import Task
 
-    app = _app(url, files)
+    app = _data.make_app(url, files)
     with app.app_context():
-        if reset and db.engine.dialect.name == "postgresql":
-            db.session.execute(text("DROP SCHEMA public CASCADE"))
-            db.session.execute(text("CREATE SCHEMA public"))
-            db.session.commit()
-        upgrade()
-        audit.ensure_head()
-        db.session.commit()
-        if db.session.scalar(select(func.count(User.id))):
-            sys.exit("the database has users already: use a scratch database (or --reset)")
-        depts = {code: core_ops.create_department(name, code) for name, code in DEPARTMENTS}
-        for username, name, dept, roles in USERS:
-            core_ops.create_user(username, name, depts[dept], roles, PASSWORD)
-        office, approver = core_ops.find_user("office"), core_ops.find_user("approver")
-        seed_regions()
-        seed_catalogue()
-
-        t0 = time.perf_counter()
-        report = seed_employers(count=employers)
-        assert report.rows_invalid == 0, report.summary()
-        print(f"directory: {employers} employers loaded in {time.perf_counter() - t0:.1f} s",
-              flush=True)
-
-        plan = plans.create_plan(PLAN, actor=office)
-        plans.submit_plan(plan, actor=office)
-        plans.approve_plan(plan, actor=approver)
+        depts = _data.bureau(employers, PASSWORD, reset)
+        office = core_ops.find_user("office")
+        plan = _data.plan(YEAR)
         lead = depts["LSJC"]
-        item_ids = [plans_item(code) for code in ("LR-06", "LR-02")]
-
-        def task(name, start, end, items):
-            t = plans.create_task({
-                "plan_id": plan.id, "name": name, "lead_department_id": lead.id,
-                "department_ids": [lead.id], "item_ids": items, "task_type": "undirected",
-                "method": "on_site", "window_start": start, "window_end": end,
-                "announced": False, "inspectors_per_visit": 2, "grade_ratios": RATIOS},
-                actor=office)
-            plans.submit_task(t, actor=office)
-            plans.approve_task(t, actor=approver)
-            return t
-
-        earlier = task("一季度专项（已完成）", date(YEAR, 1, 5), date(YEAR, 3, 31), item_ids[:1])
-        spring = task("春季专项（进行中）", date(YEAR, 3, 1), date(YEAR, 5, 31), item_ids[1:])
-        task("2026年工资支付专项随机抽查", date(YEAR, 4, 1), date(YEAR, 6, 30), item_ids)
+        earlier = _data.task(plan, lead, "一季度专项（已完成）", date(YEAR, 1, 5),
+                             date(YEAR, 3, 31), ["LR-06"])
+        spring = _data.task(plan, lead, "春季专项（进行中）", date(YEAR, 3, 1),
+                            date(YEAR, 5, 31), ["LR-02"])
+        _data.task(plan, lead, "2026年工资支付专项随机抽查", date(YEAR, 4, 1), date(YEAR, 6, 30),
+                   ["LR-06", "LR-02"])
 
         # Prior random checks of the year, made in bulk: two executed draws.
         ids = list(db.session.scalars(select(Employer.id).order_by(Employer.id)))
         capped = ids[::100]                          # 1 %: checked twice already
         open_one = ids[1::200]                       # 0.5 %: an open visit, merged into
-        draws = {}
-        for n, t in enumerate((earlier, spring), 1):
-            draw = Draw(public_id=f"DRAW-{YEAR}-90{n:02d}", kind="target", task_id=t.id,
-                        status="executed", entropy_mode="system", algorithm="rfc3797-v1",
-                        commitment={}, commitment_sha256="0" * 64)
-            db.session.add(draw)
-            db.session.flush()
-            draws[t.id] = draw.id
-        serial = 0
-        batches = [(earlier, capped, "closed"), (spring, capped, "closed"),
-                   (spring, open_one, "planned")]
-        for t, employer_ids, status in batches:
-            rows = []
-            for emp in employer_ids:
-                serial += 1
-                rows.append({"number": f"{YEAR}-{serial:06d}", "year": YEAR, "employer_id": emp,
-                             "status": status, "window_start": t.window_start,
-                             "window_end": t.window_end})
-            visit_ids = list(db.session.scalars(
-                insert(Visit).returning(Visit.id, sort_by_parameter_order=True), rows))
-            db.session.execute(insert(VisitTask), [
-                {"visit_id": v, "task_id": t.id, "draw_id": draws[t.id], "pool_name": "A",
-                 "rank": r} for r, v in enumerate(visit_ids, 1)])
+        draws = {t.id: _data.earlier_draw(t, f"DRAW-{YEAR}-90{n:02d}")
+                 for n, t in enumerate((earlier, spring), 1)}
+        for t, employer_ids, status in [(earlier, capped, "closed"), (spring, capped, "closed"),
+                                        (spring, open_one, "planned")]:
+            _data.add_visits(t, draws[t.id], employer_ids, status)
         earlier.status = "closed"
         spring.status = "targets_drawn"
         db.session.commit()
         employer_ops.confirm_current(office, "基准测试：抽取前确认名录为最新")
         print(f"prior checks: {len(capped)} employers at the cap, {len(open_one)} with an "
               "open visit to merge into", flush=True)
-        db.session.remove()
-        with db.engine.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            conn.exec_driver_sql("VACUUM ANALYZE" if conn.dialect.name == "postgresql"
-                                 else "ANALYZE")
-        db.engine.dispose()
-
-
-def plans_item(code: str) -> int:
-    from inspection.catalogue import operations as catalogue_ops
-
-    return catalogue_ops.get_item_by_code(code).id
-
-
-def _run_child(args: list[str], cwd: str | None = None) -> tuple[int, str, float, float]:
-    """(exit status, output, seconds, peak RSS in MB) of a child process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    output = proc.stdout.read()
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    proc.stdout.close()
-    return proc.returncode, output.decode("utf-8", "replace"), seconds, _mb(usage.ru_maxrss)
+        _data.analyze()
 
 
 #: Runs a command and reports its time and peak memory. Linux keeps a process's ru_maxrss
@@ -291,13 +200,15 @@ def measure(url: str, files: Path, work: Path, profile: str = "") -> dict:
     from sqlalchemy import func, select
 
     from inspection.core import operations as core_ops
-    from inspection.draws import commitments, target
+    from inspection.draws import commitments
+    from inspection.draws.engine import verify
+    from inspection.draws.target import operations as target
     from inspection.draws.models import Draw
     from inspection.extensions import db
     from inspection.fieldwork.models import VisitTask
     from inspection.planning.models import Task
 
-    app = _app(url, files)
+    app = _data.make_app(url, files)
     with app.app_context():
         office = core_ops.find_user("office")
         task_id = db.session.scalar(select(Task.id).where(Task.status == "approved"))
@@ -344,14 +255,20 @@ def measure(url: str, files: Path, work: Path, profile: str = "") -> dict:
             name = commitments.pool_file_name(draw.public_id, pool.name)
             (out / name).write_bytes(commitments.pool_bytes(draw, pool))
             names.append(name)
-        source = Path(target.__file__).with_name
-        for engine in ("verify.py", "rfc3797.py"):
-            shutil.copy(source(engine), out / engine)
+        source = Path(verify.__file__).with_name
+        # The verifier's files as the public page offers them (tlog.py checks the public
+        # log's proofs, where the engine has it).
+        for engine in ("verify.py", "rfc3797.py", "tlog.py"):
+            if engine != "tlog.py" or source(engine).exists():
+                shutil.copy(source(engine), out / engine)
         db.session.remove()
         db.engine.dispose()
 
     status, output, verify_s, verify_mb = run_verifier(
-        [sys.executable, "-I", "-S", "verify.py", "record.json", *names], cwd=str(out))
+        # --no-log: this times re-deriving the picks; the record written here is the engine's
+        # (target.public_record), without the public log's proofs the portal adds.
+        [sys.executable, "-I", "-S", "verify.py", "--no-log", "record.json", *names],
+        cwd=str(out))
     print(f"verify: {verify_s:.3f} s, peak {verify_mb:.0f} MB: {output.strip()}", flush=True)
     if status != 0 or output.strip() != "OK":
         sys.exit("the standalone verifier did not say OK")
@@ -405,7 +322,7 @@ def main(argv: list[str] | None = None) -> dict:
                      str(args.employers), "--database-url", url, "--files", str(files)]
         if args.reset:
             build_cmd.append("--reset")
-        status, output, _s, build_mb = _run_child(build_cmd, cwd=str(Path(__file__).parents[1]))
+        status, output, _s, build_mb = run_child(build_cmd, cwd=str(Path(__file__).parents[1]))
         print(output, end="", flush=True)
         if status:
             sys.exit(f"building the directory failed ({status})")

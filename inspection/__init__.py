@@ -1,7 +1,7 @@
 """The labour-inspection platform ("双随机、一公开").
 
 Importing the package is cheap and imports no Flask: the draw verifier
-(``python -m inspection.draws.verify``) must run on the standard library alone.
+(``python -m inspection.draws.engine.verify``) must run on the standard library alone.
 """
 from __future__ import annotations
 

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 ENV_PREFIX = "INSPECTION_"
+#: Twice Pillow's PIL.Image.MAX_IMAGE_PIXELS: it refuses to open an image larger than this.
+PILLOW_MAX_PIXELS = 178_956_970
 #: Variables read under their conventional names rather than with the prefix.
 PLAIN_ENV = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
 
@@ -58,6 +60,10 @@ class Settings:
     KEEP_PHOTO_ORIGINALS: bool = False
     #: Largest photo upload accepted, in bytes (413 beyond).
     MAX_PHOTO_BYTES: int = 15 * 1024 * 1024
+    #: Most pixels (width x height) of a photo, for every format (422 beyond). It bounds the
+    #: memory of decoding one (docs/field-sync.md): above every phone camera's usual output
+    #: (12-24.5 MP), far above the field app's 1600-pixel copies.
+    PHOTO_MAX_PIXELS: int = 25_000_000
     #: Field app: a release label mixed into the app shell's version. Changing it makes phones
     #: install a new service worker (and offer "update") even when no shell file changed.
     FIELD_APP_RELEASE: str = ""
@@ -94,6 +100,9 @@ class Settings:
     DUE_SOON_WORKDAYS: int = 3
     #: Public objections accepted per client address per hour.
     OBJECTIONS_PER_ADDRESS_PER_HOUR: int = 5
+    #: Requests to the public portal (every page and file under /public/) per client address
+    #: per minute, against scraping (429 beyond); 0 turns the limit off.
+    PUBLIC_REQUESTS_PER_MINUTE: int = 120
     #: Reminders by e-mail: SMTP server (empty: inbox in the app only).
     SMTP_HOST: str = ""
     SMTP_PORT: int = 25
@@ -103,6 +112,14 @@ class Settings:
     SMTP_STARTTLS: bool = False
     #: The public address of the app, for links in e-mails and on printed QR codes.
     PUBLIC_URL: str = ""
+    #: The public log of draws (docs/draws.md "The public log"): its origin line, by default
+    #: PUBLIC_URL's host and path + /public/log. Set it (or PUBLIC_URL) before the first draw:
+    #: witnesses know a log by its origin.
+    LOG_ORIGIN: str = ""
+    #: The bureau's Ed25519 key that signs the log's checkpoints: a note signer key
+    #: (PRIVATE+KEY+<name>+<hash>+<key>) or the path of a file holding one (or a 64-hex
+    #: seed). Empty: a key generated on first start and kept in instance/log_signing_key.
+    LOG_SIGNING_KEY: str = ""
 
     def flask_config(self) -> dict[str, Any]:
         """The mapping Flask and its extensions read."""
@@ -181,6 +198,66 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _log_origin(values: Mapping[str, Any]) -> str:
+    """LOG_ORIGIN, or PUBLIC_URL's host and path without scheme + /public/log."""
+    if values.get("LOG_ORIGIN"):
+        return values["LOG_ORIGIN"].strip()
+    url = str(values.get("PUBLIC_URL") or "").strip()
+    base = url.split("://", 1)[-1].rstrip("/") if url else "localhost"
+    return f"{base}/public/log"
+
+
+def _log_identity(instance: Path, values: Mapping[str, Any]) -> tuple[str, str]:
+    """The log's origin and its signer key string (named after the origin)."""
+    try:
+        from .draws.engine import tlog
+        tlog.Signer("x", bytes(32))
+    except ImportError:
+        raise ConfigError("the public log of draws needs the cryptography package "
+                          "(pip install -r requirements.txt)") from None
+    origin = _log_origin(values)
+    if not origin or "+" in origin or any(c.isspace() for c in origin):
+        raise ConfigError(f"LOG_ORIGIN {origin!r} must be non-empty, without spaces or '+'")
+    text = str(values.get("LOG_SIGNING_KEY") or "").strip()
+    if not text:
+        text = _kept_file(instance / "log_signing_key", lambda: secrets.token_hex(32))
+    elif not text.startswith("PRIVATE+KEY+"):
+        try:
+            text = Path(text).read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"LOG_SIGNING_KEY: cannot read {text}: {exc.strerror}") from None
+    try:
+        if text.startswith("PRIVATE+KEY+"):
+            signer = tlog.Signer.parse(text)
+            if signer.name != origin:
+                if values.get("LOG_ORIGIN"):
+                    raise ConfigError(f"LOG_SIGNING_KEY is named {signer.name!r}, "
+                                      f"LOG_ORIGIN is {origin!r}: they must be the same")
+                origin = signer.name
+            seed = tlog.unb64(text.split("+", 4)[4])[1:]
+        else:
+            seed = bytes.fromhex(text)
+        return origin, str(tlog.Signer(origin, seed))
+    except ValueError:
+        raise ConfigError("LOG_SIGNING_KEY is neither a note signer key "
+                          "(PRIVATE+KEY+...) nor a 64-hex Ed25519 seed") from None
+
+
+def _kept_file(path: Path, make) -> str:
+    """The text kept in ``path``, written on first use with owner-only permissions (two
+    processes starting at once keep the first one's)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(make())
+    return path.read_text().strip()
+
+
 def load(instance: Path, overrides: Mapping[str, Any] | None = None,
          environ: Mapping[str, str] | None = None) -> Settings:
     """Build the settings, failing loudly on unknown keys, bad types or missing values."""
@@ -212,11 +289,15 @@ def load(instance: Path, overrides: Mapping[str, Any] | None = None,
         raise ConfigError("SECRET_KEY must be at least 16 characters")
     if not values.get("FILE_STORE"):
         values["FILE_STORE"] = str(instance / "files")
+    values["LOG_ORIGIN"], values["LOG_SIGNING_KEY"] = _log_identity(instance, values)
     settings = Settings(**values)
     if settings.SESSION_IDLE_MINUTES < 1:
         raise ConfigError("SESSION_IDLE_MINUTES must be at least 1")
     if settings.DEFAULT_LOCALE not in ("zh_CN", "en"):
         raise ConfigError("DEFAULT_LOCALE must be zh_CN or en")
+    if not 1 <= settings.PHOTO_MAX_PIXELS <= PILLOW_MAX_PIXELS:
+        raise ConfigError(f"PHOTO_MAX_PIXELS must be between 1 and {PILLOW_MAX_PIXELS} "
+                          "(beyond, Pillow refuses to open any image)")
     if settings.PASSWORD_PROFILE not in ("default", "cheapest"):
         raise ConfigError("PASSWORD_PROFILE must be default or cheapest")
     if settings.PASSWORD_PROFILE != "default" and not settings.TESTING:

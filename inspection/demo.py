@@ -4,6 +4,10 @@ results after the visit are at every stage: :mod:`inspection.review.demo`) and t
 freshly generated secrets."""
 from __future__ import annotations
 
+import hashlib
+import time as time_module
+from datetime import datetime, timedelta
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -13,12 +17,15 @@ from .catalogue.demo import seed_catalogue
 from .core import operations as ops
 from .core.models import Position, Role, User
 from .core.passwords import DEMO_PASSWORD
+from .core.timeutil import LOCAL
 from .directory.employers import operations as employers
 from .directory.employers.demo import seed_employers, seed_regions
 from .directory.inspectors import operations as inspectors
 from .directory.inspectors.demo import seed_inspectors
 from .directory.models import Inspector
-from .draws import target, team_ops
+from .draws.target import operations as target
+from .draws.team import operations as team_ops
+from .draws.team import queries as team_queries
 from .extensions import db
 from .planning.demo import catalogue_published_on, demo_today, seed_planning
 from .review.demo import seed_review
@@ -78,21 +85,53 @@ def seed_core() -> None:
                         email=f"{username}@{EMAIL_DOMAIN}")
 
 
+#: How long after the commitment the demo's public value is published: longer than preparing
+#: a demo draw takes (the source must become known after the commitment, and the draw can be
+#: executed only once it is known).
+DEMO_SOURCE_DELAY = timedelta(seconds=1)
+
+
+def demo_source(now: datetime | None = None) -> dict:
+    """A public source for a demo draw: a value "published" :data:`DEMO_SOURCE_DELAY` after
+    ``now`` (the moment of the commitment), named as the demo's own, since seeding cannot wait
+    for a real lottery draw. Its time has passed long before anyone looks at the demo."""
+    known = (now or datetime.now(LOCAL)).astimezone(LOCAL) + DEMO_SOURCE_DELAY
+    known = known.replace(microsecond=0) + timedelta(seconds=1)
+    return {"name": f"演示用公开随机数 {known:%Y-%m-%d %H:%M:%S} 公布值（演示数据）",
+            "available_at": known.isoformat()}
+
+
+def demo_value(source: dict) -> str:
+    """The demo source's "published" value: waits until its time has come (the server would
+    refuse it before), then gives three digits made from that time, as a 3D lottery draw
+    would."""
+    known = datetime.fromisoformat(source["available_at"])
+    wait = (known - datetime.now(LOCAL)).total_seconds()
+    if wait > 0:
+        time_module.sleep(wait + 0.01)
+    digits = hashlib.sha256(source["available_at"].encode()).digest()
+    return " ".join(str(b % 10) for b in digits[:3])
+
+
 def seed_draws(tasks) -> None:
     """Run the draws of the first demo task the way the office would: confirm both
-    directories, commit with two parties' secrets, execute, then draw the team, so that the
-    demo inspectors find visits assigned to them."""
+    directories, commit to a public source published a moment later and two parties' secrets,
+    execute once the value is known, then draw the team, so that the demo inspectors find
+    visits assigned to them. The task is announced: its draws are published in full, and
+    anyone can re-run them."""
     office = ops.find_user("office")
     employers.confirm_current(office, "演示：抽取前确认名录为最新")
     inspectors.confirm_current(office, "演示：抽取前确认名录为最新")
     task = tasks[0]
     parties = [{"party": "劳动保障监察", "generate": True}, {"party": "法制", "generate": True}]
-    prepared = target.prepare_target_draw(task, "secrets", [], parties, office)
-    target.execute_target_draw(prepared.draw, [], prepared.generated, office)
-    prepared = team_ops.prepare_team_draw(task, task.lead_department_id, mode="secrets",
-                                          declared_sources=[], secret_specs=parties,
+    source = demo_source()
+    prepared = target.prepare_target_draw(task, "public", [source], parties, office)
+    target.execute_target_draw(prepared.draw, [demo_value(source)], prepared.generated, office)
+    source = demo_source()
+    prepared = team_ops.prepare_team_draw(task, task.lead_department_id, mode="public",
+                                          declared_sources=[source], secret_specs=parties,
                                           actor=office)
-    team_ops.execute_team_draw(prepared.draw.id, source_values=[],
+    team_ops.execute_team_draw(prepared.draw.id, source_values=[demo_value(source)],
                                revealed=prepared.generated, actor=office)
     seed_partner()
 
@@ -103,8 +142,8 @@ def seed_partner() -> None:
     department), so that two demo accounts can sign one record."""
     me = ops.find_user("inspector1")
     candidates = [db.session.get(Inspector, member.inspector_id)
-                  for assignment in team_ops.my_visits(me)
-                  for member in team_ops.members_of(assignment.visit)]
+                  for assignment in team_queries.my_visits(me)
+                  for member in team_queries.members_of(assignment.visit)]
     candidates += db.session.scalars(select(Inspector).where(
         Inspector.department_id == me.department_id).order_by(Inspector.id)).all()
     inspector = next((i for i in candidates if i.user_id is None), None)

@@ -30,10 +30,12 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
-    from .core import access, cli, errors, i18n, security, templating, throttle
+    from .core import access, cli, errors, i18n, limits, security, templating, throttle
 
+    limits.init_url_map(app)
     # Access is checked before CSRF, so an anonymous caller hears "sign in", not "bad token".
     app.before_request(access.enforce_access)
+    limits.init_app(app)
     csrf.init_app(app)
     _init_login(app)
     api.init_app(app)
@@ -59,6 +61,8 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     draws.init_app(app)
     fieldwork.init_app(app)
     review.init_app(app)
+    from . import portal
+    portal.init_app(app)
 
     cli.init_app(app)
     _init_sqlite(app)
@@ -66,7 +70,7 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _init_login(app: Flask) -> None:
-    from .core.models import User
+    from .core.operations import session_user
 
     login_manager.init_app(app)
     login_manager.anonymous_user = Anonymous
@@ -74,13 +78,7 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(identity: str):
-        user_id, _, token = identity.partition(":")
-        if not user_id.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        if user is None or not user.active or user.session_token != token:
-            return None
-        return user
+        return session_user(identity)
 
 
 def _init_sqlite(app: Flask) -> None:

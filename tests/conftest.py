@@ -48,9 +48,11 @@ def database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def app_config(database_url, tmp_path_factory) -> dict:
     # Argon2's cheapest profile: tests only (tests/core/test_auth.py checks production's).
+    # The public portal's limit against scraping is off: a test that walks many public pages
+    # must not meet it by accident; tests/portal/test_portal.py turns it on to check it.
     return {"DATABASE_URL": database_url, "SECRET_KEY": SECRET, "TESTING": True,
             "DEMO_MODE": False, "FILE_STORE": str(tmp_path_factory.mktemp("files")),
-            "PASSWORD_PROFILE": "cheapest"}
+            "PASSWORD_PROFILE": "cheapest", "PUBLIC_REQUESTS_PER_MINUTE": 0}
 
 
 @pytest.fixture(scope="session")

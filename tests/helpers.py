@@ -54,15 +54,32 @@ def empty_database() -> None:
     from inspection.extensions import db
 
     tables = list(reversed(db.metadata.sorted_tables))
-    if db.engine.dialect.name == "postgresql":
+    if db.engine.dialect.name == "postgresql" and not _can_replay(db):
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    elif db.engine.dialect.name == "postgresql":
+        # DELETE with triggers off (the append-only and kept tables refuse it otherwise), and
+        # the sequences restarted, in one round trip: on the small tables of a test this is
+        # some twenty times faster than TRUNCATE, which replaces each table's files.
+        db.session.connection().connection.cursor().execute(_emptying_sql(db))
     else:
         for table in tables:
             db.session.execute(table.delete())
     db.session.commit()
     audit.ensure_head()
     db.session.commit()
+
+
+def _emptying_sql(db) -> str:
+    if not hasattr(_emptying_sql, "sql"):
+        from sqlalchemy import text
+
+        sequences = db.session.execute(text(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")).scalars()
+        _emptying_sql.sql = "SET LOCAL session_replication_role = replica;" + "".join(
+            f'DELETE FROM "{t.name}";' for t in reversed(db.metadata.sorted_tables)) + "".join(
+            f'ALTER SEQUENCE "{name}" RESTART;' for name in sequences)
+    return _emptying_sql.sql
 
 
 # --- builders run once, their database replayed ----------------------------------------------

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from ..core.access import login_only, roles
 from ..core.models import Role
-from ..extensions import db
+from ..extensions import Blueprint, db
 from . import operations as ops
 from .models import CheckItem, CheckItemVersion
 from .schemas import (ItemCreateSchema, ItemDumpSchema, ItemQuerySchema, ItemReviseSchema,
@@ -64,6 +63,7 @@ class Item(MethodView):
     @roles(*EDITORS)
     @blp.arguments(ItemReviseSchema)
     @blp.response(200, ItemWithVersionsDumpSchema)
+    @blp.alt_response(409, description="The item is retired; reinstate it first.")
     def put(self, args, item_id: int):
         """Make a new version (fields left out keep their value; a no-op makes none)."""
         item = ops.get_item(item_id)
@@ -77,6 +77,7 @@ class RetireItem(MethodView):
     @roles(*EDITORS)
     @blp.arguments(RetireSchema)
     @blp.response(200, ItemDumpSchema)
+    @blp.alt_response(409, description="The item is retired already.")
     def post(self, args, item_id: int):
         """Retire an item: not offered for new tasks; its history stays."""
         return ops.retire_item(ops.get_item(item_id), args["reason"], actor=_actor())
@@ -87,6 +88,7 @@ class ReinstateItem(MethodView):
     @roles(*EDITORS)
     @blp.arguments(ReinstateSchema)
     @blp.response(200, ItemDumpSchema)
+    @blp.alt_response(409, description="The item is active already.")
     def post(self, args, item_id: int):
         """Put a retired item back on the list."""
         return ops.reinstate_item(ops.get_item(item_id), args["reason"], actor=_actor())
@@ -112,6 +114,8 @@ class Publications(MethodView):
     @roles(*PUBLISHERS)
     @blp.arguments(PublishSchema)
     @blp.response(201, PublicationDumpSchema)
+    @blp.alt_response(409, description="The list has not changed since its last "
+                                       "publication.")
     def post(self, args):
         """Publish the current versions of all active items, public from ``published_on``."""
         return ops.publish(args["published_on"], actor=_actor(), note=args["note"])

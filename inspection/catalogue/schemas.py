@@ -15,7 +15,7 @@ import marshmallow as ma
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..core.fields import Ratio, Text, load
+from ..core.fields import Ratio, Text, UtcDateTime, WholeNumber, load
 from ..core.models import Department
 from ..core.ratios import has_places
 from ..extensions import db
@@ -36,14 +36,14 @@ class ItemSchema(ma.Schema):
     name_en = Text(max_length=NAME_MAX)
     legal_basis = Text(not_blank=True, max_length=TEXT_MAX)
     content = Text(not_blank=True, max_length=TEXT_MAX)
-    department_id = ma.fields.Integer(load_default=None, allow_none=True,
+    department_id = WholeNumber(load_default=None, allow_none=True,
                                       error_messages={"invalid": _l("No such department.")})
     target_types = ma.fields.Raw(load_default=None, allow_none=True)
     method = Text()
     kind = Text()
     ratio = Ratio(load_default=None, allow_none=True,
                   error_messages={"invalid": _l("Enter the draw ratio as a number.")})
-    frequency = ma.fields.Integer(load_default=None, allow_none=True, error_messages={
+    frequency = WholeNumber(load_default=None, allow_none=True, error_messages={
         "invalid": _l("Enter how many times a year, as a whole number.")})
     questions = ma.fields.Raw(load_default=None, allow_none=True)
 
@@ -152,13 +152,13 @@ class _ItemFields(ma.Schema):
     name_en = ma.fields.String()
     legal_basis = ma.fields.String()
     content = ma.fields.String()
-    department_id = ma.fields.Integer()
+    department_id = WholeNumber()
     target_types = ma.fields.List(ma.fields.String(), metadata={
         "description": "Employer type codes (inspection.directory.reference.EMPLOYER_TYPES)"})
     method = ma.fields.String(metadata={"description": "on_site, written, online, third_party"})
     kind = ma.fields.String(metadata={"description": "general (ratio capped) or key"})
     ratio = ma.fields.Decimal(metadata={"description": "Default draw ratio, a fraction in (0, 1]"})
-    frequency = ma.fields.Integer(metadata={"description": "Times a year"})
+    frequency = WholeNumber(metadata={"description": "Times a year"})
     questions = ma.fields.List(ma.fields.Nested(QuestionLoadSchema), metadata={
         "description": "The ordered checklist; codes are assigned as <item code>-<nn>"})
 
@@ -168,12 +168,12 @@ class ItemCreateSchema(_ItemFields):
     name = ma.fields.String(required=True)
     legal_basis = ma.fields.String(required=True)
     content = ma.fields.String(required=True)
-    department_id = ma.fields.Integer(required=True)
+    department_id = WholeNumber(required=True)
     target_types = ma.fields.List(ma.fields.String(), required=True)
     method = ma.fields.String(required=True)
     kind = ma.fields.String(required=True)
     ratio = ma.fields.Decimal(required=True)
-    frequency = ma.fields.Integer(load_default=1)
+    frequency = WholeNumber(load_default=1)
     questions = ma.fields.List(ma.fields.Nested(QuestionLoadSchema), required=True)
     change_note = ma.fields.String(load_default="")
 
@@ -241,7 +241,7 @@ class VersionDumpSchema(ma.Schema):
     ratio = ma.fields.Function(lambda v: format(v.ratio.normalize(), "f"))
     frequency = ma.fields.Integer()
     change_note = ma.fields.String()
-    created_at = ma.fields.DateTime(format="iso")
+    created_at = UtcDateTime()
     questions = ma.fields.List(ma.fields.Nested(QuestionDumpSchema))
 
 
@@ -251,7 +251,7 @@ class ItemDumpSchema(ma.Schema):
     id = ma.fields.Integer()
     code = ma.fields.String()
     status = ma.fields.String()
-    retired_at = ma.fields.DateTime(format="iso", allow_none=True)
+    retired_at = UtcDateTime(allow_none=True)
     retire_reason = ma.fields.String(allow_none=True)
     current = ma.fields.Nested(VersionDumpSchema)
 
@@ -263,7 +263,7 @@ class ItemWithVersionsDumpSchema(ItemDumpSchema):
 class PublicationDumpSchema(ma.Schema):
     id = ma.fields.Integer()
     published_on = ma.fields.Date()
-    at = ma.fields.DateTime(format="iso")
+    at = UtcDateTime()
     actor_id = ma.fields.Integer(allow_none=True)
     version_ids = ma.fields.List(ma.fields.Integer())
     note = ma.fields.String()

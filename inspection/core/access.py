@@ -29,6 +29,10 @@ PUBLIC_ENDPOINTS = {
     "api-docs.openapi_json",  # the API description: no data, and tools read it unauthenticated
 }
 
+#: Where a visitor who is not signed in goes instead of the sign-in page: the site's front
+#: door (``/``) is the public portal's home for the public, the user's home for staff.
+FRONT_DOORS = {"core.home": "portal.home"}
+
 #: Roles with read access to the whole office side (directories, catalogue, plans ...).
 OFFICE_READERS = (Role.ADMIN, Role.OFFICE, Role.APPROVER, Role.SUPERVISOR)
 
@@ -106,6 +110,9 @@ def enforce_access():
     if not current_user.is_authenticated:
         if is_api_request():
             raise Unauthorized(_("Please sign in."))
+        door = FRONT_DOORS.get(request.endpoint)
+        if door in current_app.view_functions and not session.get("expired"):
+            return redirect(url_for(door))
         return redirect(url_for("core.login", next=request.full_path.rstrip("?")))
     if mark is None:
         raise Forbidden(_("This page has no access rule and is closed to everyone."))

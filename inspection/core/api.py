@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from ..extensions import db
+from ..extensions import Blueprint, db
 from . import audit, operations as ops
 from .access import login_only, roles
 from .models import Department, Role

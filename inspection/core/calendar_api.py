@@ -8,12 +8,12 @@ import marshmallow as ma
 from flask import request
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from ..extensions import db
+from ..extensions import Blueprint, db
 from . import calendar_ops, workdays
 from .access import OFFICE_READERS, roles
+from .fields import UtcDateTime, WholeNumber
 from .models import CalendarDay, Role
 from .workdays import DayEntry
 
@@ -31,7 +31,7 @@ class CalendarYearLoadSchema(ma.Schema):
     rule. Cross-field rules (dates in the year, workdays on weekends, no date twice, at least
     one holiday) answer 422 with the problems."""
 
-    year = ma.fields.Integer(required=True, validate=ma.validate.Range(
+    year = WholeNumber(required=True, validate=ma.validate.Range(
         min=workdays.MIN_YEAR, max=workdays.MAX_YEAR))
     source = ma.fields.String(load_default="", validate=ma.validate.Length(max=200),
                               metadata={"description": "The notice the dates come from"})
@@ -51,7 +51,7 @@ class CalendarYearDumpSchema(ma.Schema):
     source = ma.fields.String(metadata={"description": "bureau or library"})
     reference = ma.fields.String(metadata={"description": "The notice, or the library"})
     entered_by = ma.fields.String(allow_none=True)
-    entered_at = ma.fields.DateTime(format="iso", allow_none=True)
+    entered_at = UtcDateTime(allow_none=True)
     holidays = ma.fields.Integer(allow_none=True)
     workdays = ma.fields.Integer(allow_none=True)
     overrides_library = ma.fields.Boolean()

@@ -1,9 +1,10 @@
-"""marshmallow fields shared by the domains' load schemas, and :func:`load`, which runs a load
+"""marshmallow fields shared by the domains' schemas, and :func:`load`, which runs a load
 schema and turns its errors into one :class:`~.errors.ValidationFailed` naming every bad field
 by its dotted key (``grade_rules.A.ratio``), the shape the API's 422 answers and the forms use.
 """
 from __future__ import annotations
 
+from datetime import timezone
 from typing import Any, Iterable, Mapping
 
 import marshmallow as ma
@@ -11,6 +12,10 @@ from flask_babel import gettext as _
 
 from .errors import ValidationFailed
 from .ratios import parse_ratio
+
+#: The largest whole number the database stores: PostgreSQL's ``integer``, the type of every
+#: id and count column.
+MAX_ID = 2**31 - 1
 
 
 class Ratio(ma.fields.Field):
@@ -31,7 +36,10 @@ class Ratio(ma.fields.Field):
 
 class WholeNumber(ma.fields.Integer):
     """A whole number: an int, or text of digits. Unlike marshmallow's Integer, ``2.5`` (or
-    ``"2.5"``) is refused rather than truncated to 2, and ``True`` is not 1."""
+    ``"2.5"``) is refused rather than truncated to 2, ``True`` is not 1, and a number the
+    database cannot store (beyond a 32-bit signed integer, the type of every id and count
+    column) is refused as out of range instead of failing in the driver. Every schema takes
+    its whole numbers, ids and query parameters included, through this field."""
 
     def _validated(self, value):
         if isinstance(value, bool):
@@ -40,10 +48,31 @@ class WholeNumber(ma.fields.Integer):
             raise self.make_error("invalid")
         if isinstance(value, str):
             text = value.strip()
-            if not text.lstrip("+-").isdigit():
+            if not text.lstrip("+-").isdigit() or len(text) > 40:
                 raise self.make_error("invalid")
             value = text
-        return super()._validated(value)
+        number = super()._validated(value)
+        if number is not None and not -MAX_ID - 1 <= number <= MAX_ID:
+            raise ma.ValidationError(_("Out of range: at most %(n)d.", n=MAX_ID))
+        return number
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """A moment stored as naive UTC (see :func:`inspection.core.models.utcnow`), sent as
+    RFC 3339 with its zone, ``2026-04-01T08:30:00.123456Z``: what OpenAPI's ``date-time``
+    means, and what JavaScript's ``Date`` reads as UTC rather than as local time.
+    ``timespec`` as :meth:`datetime.isoformat` (``"seconds"`` drops the fraction)."""
+
+    def __init__(self, *, timespec: str = "auto", **kwargs):
+        super().__init__(**kwargs)
+        self.timespec = timespec
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.isoformat(timespec=self.timespec) + "Z"
 
 
 class Text(ma.fields.String):

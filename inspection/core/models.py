@@ -99,8 +99,12 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
+    #: The key of the sign-in this object was loaded for (see :class:`LoginSession`); set by
+    #: ``operations.start_session`` and by the session loader, never stored on the row.
+    session_key = None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        return f"{self.id}:{self.session_token}:{self.session_key or ''}"
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
@@ -137,6 +141,17 @@ class AuditEntry(db.Model):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),)
+
+
+class LoginSession(db.Model):
+    """One signed-in session, named by the SHA-256 of a random key that only the session
+    cookie holds. Signing out deletes the row, so a copy of the cookie made before is
+    worthless; a changed password or a disabled account deletes every row of the user."""
+
+    __tablename__ = "login_session"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class LoginFailure(db.Model):

@@ -5,18 +5,20 @@ nothing. Failures raise :mod:`inspection.core.errors` exceptions with a message 
 """
 from __future__ import annotations
 
+import hashlib
 import secrets
 import string
+from datetime import timedelta
 from typing import Iterable
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from ..extensions import db
 from . import audit
 from .errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
-from .models import Department, Position, Role, User, UserRole, utcnow
+from .models import Department, LoginSession, Position, Role, User, UserRole, utcnow
 from .passwords import (demo_password_refused, hash_password, needs_rehash, policy_problems,
                         verify_password)
 from .throttle import throttle
@@ -161,7 +163,7 @@ def set_active(user: User, active: bool, actor: User) -> User:
     if user.active != active:
         user.active = active
         if not active:
-            user.session_token = secrets.token_hex(16)  # ends every open session
+            _end_sessions(user)
         audit.record("user.enable" if active else "user.disable", "user", user.id,
                      {"username": user.username}, actor=actor)
         db.session.commit()
@@ -181,11 +183,11 @@ def reset_password(user: User, actor: User, new_password: str | None = None) -> 
     user.password_hash = hash_password(password)
     user.must_change_password = True
     user.password_changed_at = utcnow()
-    user.session_token = secrets.token_hex(16)
-    throttle().clear(f"user:{user.username.lower()}")
+    _end_sessions(user)
     audit.record("user.reset_password", "user", user.id, {"username": user.username},
                  actor=actor)
     db.session.commit()
+    throttle().clear(f"user:{user.username.lower()}")
     return password
 
 
@@ -203,7 +205,7 @@ def change_password(user: User, current: str, new: str, repeat: str) -> None:
     user.password_hash = hash_password(new)
     user.must_change_password = False
     user.password_changed_at = utcnow()
-    user.session_token = secrets.token_hex(16)  # other sessions end; the caller logs in again
+    _end_sessions(user)  # the caller starts a new session for this browser
     audit.record("user.change_password", "user", user.id, {"username": user.username},
                  actor=user)
     db.session.commit()
@@ -222,22 +224,26 @@ def authenticate(username: str, password: str, address: str | None) -> User:
     user_key = f"user:{username.strip().lower()}"
     addr_key = f"addr:{address or 'unknown'}"
     t = throttle()
-    wait = max(t.retry_after(user_key, settings.LOGIN_MAX_FAILURES_PER_ACCOUNT, window),
-               t.retry_after(addr_key, settings.LOGIN_MAX_FAILURES_PER_ADDRESS, window))
+    wait, user_try = t.attempt(user_key, settings.LOGIN_MAX_FAILURES_PER_ACCOUNT, window)
     if wait:
+        raise TooManyAttempts(_wait_message(wait), retry_after=wait)
+    wait, addr_try = t.attempt(addr_key, settings.LOGIN_MAX_FAILURES_PER_ADDRESS, window)
+    if wait:
+        t.release(user_key, user_try)
         raise TooManyAttempts(_wait_message(wait), retry_after=wait)
     user = find_user(username) if username.strip() else None
     ok = verify_password(user.password_hash if user else _dummy_hash(), password)
-    if not ok:
-        t.fail(user_key, window)
-        t.fail(addr_key, window)
+    if not ok:  # the reserved attempts stay, as failures
         audit.record("login.failed", "user", user.id if user else None,
                      {"username": username.strip()[:64]}, actor=None)
         db.session.commit()
         raise DomainError(_("Wrong user name or password."))
+    t.release(addr_key, addr_try)
     if not user.active:
+        t.release(user_key, user_try)
         raise DomainError(_("This account is disabled. Ask an administrator."))
     if demo_password_refused(password):
+        t.release(user_key, user_try)
         raise DomainError(_("The demo password is refused outside demo mode. "
                             "Ask an administrator to reset your password."))
     t.clear(user_key)
@@ -249,7 +255,46 @@ def authenticate(username: str, password: str, address: str | None) -> User:
     return user
 
 
+def _session_id(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def start_session(user: User) -> None:
+    """A new signed-in session for ``user``; its key reaches the session cookie through
+    ``user.get_id()``. The user's session rows older than a month are cleared on the way."""
+    user.session_key = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(id=_session_id(user.session_key), user_id=user.id))
+    db.session.execute(delete(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.created_at < utcnow() - timedelta(days=31)))
+    db.session.commit()
+
+
+def session_user(identity: str) -> User | None:
+    """The user of a session cookie's identity ``"<id>:<token>:<key>"``, if that session
+    still stands: the account active, its token unchanged, the session not ended."""
+    user_id, token, key = (identity.split(":") + ["", ""])[:3]
+    if not user_id.isdigit() or len(user_id) > 18 or not key:
+        return None
+    user = db.session.scalars(
+        select(User).join(LoginSession, LoginSession.user_id == User.id)
+        .where(User.id == int(user_id), User.active.is_(True), User.session_token == token,
+               LoginSession.id == _session_id(key))).first()
+    if user is not None:
+        user.session_key = key
+    return user
+
+
+def _end_sessions(user: User) -> None:
+    """Every session of ``user`` ends (the caller commits)."""
+    user.session_token = secrets.token_hex(16)
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
 def record_logout(user: User) -> None:
+    """Sign-out: this session's row goes, so its cookie (and any copy of it) is refused."""
+    if user.session_key:
+        db.session.execute(delete(LoginSession).where(
+            LoginSession.id == _session_id(user.session_key)))
     audit.record("logout", "user", user.id, {"username": user.username}, actor=user)
     db.session.commit()
 

@@ -1,8 +1,8 @@
 """Ratios (a fraction of a pool, e.g. ``Decimal("0.05")`` for 5 %): the one parser.
 
-Standard library only, so that the pure part of the draw (``draws/target.py``) and anything
-else may use it without Flask. The marshmallow field of schemas is
-:class:`inspection.core.fields.Ratio`, built on :func:`parse_ratio`.
+Standard library only, so that the pure part of the target draw
+(``draws/target/operations.py``) and anything else may use it without Flask. The marshmallow
+field of schemas is :class:`inspection.core.fields.Ratio`, built on :func:`parse_ratio`.
 """
 from __future__ import annotations
 

@@ -3,6 +3,27 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from .fields import UtcDateTime, WholeNumber
+
+
+class ErrorBodySchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={
+        "description": "What went wrong, for programs: not_found, validation_failed, "
+                       "csrf_failed, conflict, forbidden, unauthorized ..."})
+    status = ma.fields.Integer(required=True, metadata={"description": "The HTTP status"})
+    message = ma.fields.String(required=True, metadata={
+        "description": "For people, in the user's language"})
+    fields = ma.fields.Dict(keys=ma.fields.String(), metadata={
+        "description": "Only when values were refused: each refused field by its (dotted) "
+                       "name, with its messages (a list of texts, or for a nested value an "
+                       "object of the same shape)"})
+
+
+class ErrorSchema(ma.Schema):
+    """Every error of the API, whatever its status (see :mod:`inspection.core.errors`)."""
+
+    error = ma.fields.Nested(ErrorBodySchema, required=True)
+
 
 class CsrfTokenSchema(ma.Schema):
     csrf_token = ma.fields.String(required=True)
@@ -48,13 +69,13 @@ class AuditQuerySchema(ma.Schema):
     object_id = ma.fields.String(validate=ma.validate.Length(max=64))
     date_from = ma.fields.Date()
     date_to = ma.fields.Date()
-    before = ma.fields.Integer(validate=ma.validate.Range(min=1))
-    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
+    before = WholeNumber(validate=ma.validate.Range(min=1))
+    limit = WholeNumber(load_default=50, validate=ma.validate.Range(min=1, max=500))
 
 
 class AuditEntryDumpSchema(ma.Schema):
     seq = ma.fields.Integer()
-    at = ma.fields.DateTime(format="iso")
+    at = UtcDateTime()
     actor_name = ma.fields.String()
     actor_roles = ma.fields.String()
     action = ma.fields.String()

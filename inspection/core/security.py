@@ -39,8 +39,10 @@ def set_headers(response: Response) -> Response:
     headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    if "Cache-Control" not in headers and response.mimetype == "text/html":
-        # Pages carry personal data: never stored by shared caches.
+    if "Cache-Control" not in headers and response.mimetype in ("text/html",
+                                                                 "application/json"):
+        # Pages and API answers carry personal data: never stored by any cache. What may be
+        # kept (public records that never change) says so itself.
         headers["Cache-Control"] = "no-store"
     return response
 

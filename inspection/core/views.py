@@ -8,12 +8,13 @@ from flask import (Blueprint, current_app, flash, jsonify, make_response, redire
                    render_template, request, session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
-from ..extensions import db
+from ..extensions import csrf, db
 from . import audit, operations as ops
 from .access import login_only, public, roles
-from .errors import DomainError
+from .limits import int_arg
+from .errors import DomainError, TooManyAttempts
 from .forms import (ActiveForm, AuditFilterForm, ChangePasswordForm, DepartmentForm,
                     LanguageForm, LoginForm, ResetPasswordForm, UserEditForm, UserForm,
                     show_errors)
@@ -51,7 +52,7 @@ def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm(next=request.args.get("next", ""))
-    status = 200
+    status, headers = 200, {}
     if session.pop("expired", False):
         flash(_("Your session ended after a period of inactivity. Please sign in again."), "info")
     if form.validate_on_submit():
@@ -60,16 +61,19 @@ def login():
         except DomainError as error:
             flash(error.message, "error")
             status = error.status
+            if isinstance(error, TooManyAttempts):
+                headers["Retry-After"] = str(error.retry_after)
         else:
             session.clear()
             session.permanent = True
+            ops.start_session(user)
             login_user(user)
             if user.locale is None and request.cookies.get(COOKIE) in LANGUAGES:
                 ops.set_locale(user, request.cookies[COOKIE])
             return redirect(_safe_next(form.next.data))
     elif request.method == "POST":
         status = 400
-    return render_template("core/login.html", form=form), status
+    return render_template("core/login.html", form=form), status, headers
 
 
 @bp.post("/logout")
@@ -83,9 +87,16 @@ def logout():
 
 
 @bp.post("/language")
+@csrf.exempt
 @public
 def set_language():
-    form = LanguageForm()
+    # A visitor who is not signed in chooses a language for their own cookie only, from pages
+    # that caches keep for everyone and that therefore carry no token (core/caching.py): no
+    # token is asked of them. A signed-in user's choice is saved on the account: checked.
+    signed_in = current_user.is_authenticated
+    if signed_in:
+        csrf.protect()
+    form = LanguageForm(meta={"csrf": signed_in})
     target = _safe_next(form.next.data or request.referrer and urlsplit(request.referrer).path)
     if not form.validate_on_submit() or form.lang.data not in LANGUAGES:
         flash(_("Unknown language."), "error")
@@ -133,7 +144,8 @@ def change_password():
             show_errors(form, error)
             status = error.status
         else:
-            login_user(user)  # the session token changed: keep this session, end the others
+            ops.start_session(user)  # every session ended: this browser gets a new one
+            login_user(user)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("core.home"))
     elif request.method == "POST":
@@ -264,7 +276,11 @@ def departments():
     elif request.method == "POST":
         status = 400
     rows = db.session.scalars(select(Department).order_by(Department.code)).all()
-    return render_template("core/departments.html", form=form, departments=rows), status
+    # One count per department in one statement, not each department's users loaded.
+    users = dict(db.session.execute(select(User.department_id, func.count(User.id))
+                                    .group_by(User.department_id)).tuples().all())
+    return render_template("core/departments.html", form=form, departments=rows,
+                           users=users), status
 
 
 @bp.get("/audit")
@@ -273,7 +289,7 @@ def audit_log():
     form = AuditFilterForm(request.args)
     entries = []
     if form.validate():
-        before = request.args.get("before", type=int)
+        before = int_arg("before")
         entries = audit.search(actor=form.actor.data, action=form.action.data,
                                object_type=form.object_type.data,
                                object_id=form.object_id.data, date_from=form.date_from.data,

@@ -1,23 +1,26 @@
 """Draws (随机抽取): the verifiable selection engine, target draws and team draws.
 
-Importing this package must not import Flask: ``python -m inspection.draws.verify`` runs on
-the standard library alone. Keep app wiring inside :func:`init_app`.
+* ``engine/``: the pure engine and the public verifier (standard library only);
+* ``target/``: the target draw of employers (随机抽取检查对象);
+* ``team/``: the team draw of inspectors (随机选派检查人员), substitutions, assignments;
+* here: what both draws share (models, the commit-then-execute steps, the sources and
+  secrets they take, the public record pages, the CLI).
+
+Importing this package must not import Flask: ``python -m inspection.draws.engine.verify``
+runs on the standard library alone. Keep app wiring inside :func:`init_app`.
 """
 
 
 def init_app(app) -> None:
     """Register the draws' blueprints and CLI commands."""
-    from ..extensions import api
-    from . import models  # noqa: F401
-    from .api import blp
+    from . import models, public_log  # noqa: F401
+    from . import target, team
     from .cli import draws_cli
+    from .log_views import bp as log_bp
     from .public_views import bp as public_bp
-    from .views import bp
 
-    app.register_blueprint(bp)
+    target.init_app(app)
     app.register_blueprint(public_bp)
-    api.register_blueprint(blp)
+    app.register_blueprint(log_bp)
     app.cli.add_command(draws_cli)
-    from .team_views import register as register_teams
-
-    register_teams(app)  # the team draw's pages and API (inspection/draws/team_views.py)
+    team.init_app(app)

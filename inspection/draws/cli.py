@@ -16,13 +16,13 @@ draws_cli = AppGroup("draws", help="Draws: verify a draw from its stored record 
 def verify_command(draw_id: str) -> None:
     """Re-check a draw (public id such as DRAW-2026-0001, or the numeric id): prints OK, or
     every problem; exits 0 or 1."""
-    from . import target
+    from . import commitments
 
     try:
-        draw = target.get_draw(draw_id)
+        draw = commitments.get_draw(draw_id)
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    problems = target.verify_target_draw(draw)
+    problems = commitments.verify_draw(draw)
     if not problems:
         click.echo(f"OK {draw.public_id}")
         return

@@ -35,6 +35,16 @@ class EntropyMode(str, enum.Enum):
     SYSTEM = "system"        # the server's randomness at execution: the weakest mode
 
 
+class DrawNumber(db.Model):
+    """The last public number given in a year. Numbers are taken by one atomic
+    insert-or-increment of this row, so draws prepared at the same moment never get the same
+    number, on either database, and a rolled-back preparation gives its number back."""
+
+    __tablename__ = "draw_number"
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column()
+
+
 class Draw(db.Model):
     __tablename__ = "draw"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -106,7 +116,7 @@ class DrawSecret(db.Model):
 class DrawSelection(db.Model):
     """One pick of an executed team draw, in selection order. Never edited (the list is
     locked). A target draw's picks are its record and its visit links (pool, rank): see
-    :func:`inspection.draws.target.results`."""
+    :func:`inspection.draws.target.operations.results`."""
 
     __tablename__ = "draw_selection"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,6 +6,11 @@ exclusion categories and any substitution.
 
 Before execution only the commitment is public (pools' hashes, sources declared, secrets'
 hashes): that is the point of committing first.
+
+Browsers and proxies may keep these answers (:mod:`inspection.core.caching`): a target draw
+executed or cancelled, and every pool file, can no longer change; a prepared draw can, and so
+can a team draw's page and record (an approved substitution is added to them), which are
+therefore asked for again each time, cheaply, by their ETag.
 """
 from __future__ import annotations
 
@@ -13,26 +18,34 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, render_template, url_for
 from markupsafe import Markup
+from sqlalchemy import func, select
 
+from ..core import caching
 from ..core.access import public
 from ..core.errors import NotFound
-from . import commitments, target
-from .models import Draw, DrawKind
+from ..extensions import db
+from . import commitments, disclosure, public_log
+from .models import Draw, DrawKind, DrawStatus
+from .target import operations as target
 
 bp = Blueprint("public_draws", __name__, url_prefix="/public/draws")
-HERE = Path(__file__).resolve().parent
+#: The standalone verifier's files, served as they are in the tree.
+ENGINE = Path(__file__).resolve().parent / "engine"
 
 
 @bp.context_processor
 def _labels():
-    from .forms import SHORT_MODE_LABELS
+    from . import public_check
+    from .target.forms import SHORT_MODE_LABELS
 
-    return {"mode_labels": SHORT_MODE_LABELS}
+    # check_guide(draw, shown): the "check it without trusting us" values and the browser
+    # verifier's switch (templates/draws/_check_guide.html, _browser_verifier.html).
+    return {"mode_labels": SHORT_MODE_LABELS, "check_guide": public_check.guide}
 
 
 def _draw(public_id: str) -> Draw:
     try:
-        draw = target.get_draw(public_id) if public_id.upper().startswith("DRAW-") else None
+        draw = commitments.get_draw(public_id) if public_id.upper().startswith("DRAW-") else None
     except NotFound:
         draw = None
     if draw is None:
@@ -44,27 +57,56 @@ def _is_team(draw: Draw) -> bool:
     return draw.kind == DrawKind.TEAM.value
 
 
-def _public_record(draw: Draw) -> dict:
-    from . import team_ops
+def _final(draw: Draw) -> bool:
+    """Whether the draw's public record can no longer change: a cancelled draw, or an
+    executed target draw (a team draw's record gains the substitutions approved later)."""
+    # While an unannounced visit is withheld the answer changes when it has happened.
+    return (draw.status == DrawStatus.CANCELLED.value or (
+        draw.status == DrawStatus.EXECUTED.value and not _is_team(draw))) \
+        and disclosure.current(draw).complete
 
-    return team_ops.public_team_record(draw) if _is_team(draw) else target.public_record(draw)
+
+def _state(draw: Draw) -> tuple:
+    """What the public sees of the draw that may change: its status and record."""
+    return (draw.public_id, draw.kind, draw.status, draw.commitment_sha256, draw.record_sha256,
+            draw.cancel_reason, disclosure.current(draw).state())
+
+
+def _directory_version() -> int | None:
+    """The last change of the employers directory: the target draw's page shows the drawn
+    employers' current names."""
+    from ..directory.models import DirectoryChange
+
+    return db.session.scalar(select(func.max(DirectoryChange.id))
+                             .where(DirectoryChange.subject_type == "employer"))
+
+
+def _public_record(draw: Draw) -> dict:
+    from .team import queries as team
+
+    body = team.public_team_record(draw) if _is_team(draw) else target.public_record(draw)
+    body = disclosure.public_body(draw, body, disclosure.current(draw))
+    # With its entries in the public log: fixed when logged, so no part of the ETag.
+    return public_log.with_log(draw, body)
 
 
 def _team_rows(draw: Draw) -> list[dict]:
-    """Per visit: the team and reserve as names, and the exclusions counted by category."""
+    """Per visit: the team and reserve as inspector keys (the public pages name no person,
+    docs/portal.md), and the exclusions counted by category."""
     params = draw.commitment.get("parameters", {})
-    roster = params.get("roster", {})
     visits = {v["visit"]: v for v in params.get("visits", [])}
     rows = []
+    shown = disclosure.current(draw)
     for entry in (draw.record or {}).get("assignment", []):
+        if not shown.shows(entry["visit"]):
+            continue
         info = visits.get(entry["visit"], {})
         excluded: dict[str, int] = {}
         for item in info.get("excluded", []):
             for reason in item.get("reasons", []):
                 excluded[reason] = excluded.get(reason, 0) + 1
         rows.append({"visit": entry["visit"],
-                     "team": [roster.get(k, k) for k in entry["team"]],
-                     "reserve": [roster.get(k, k) for k in entry["reserve"]],
+                     "team": list(entry["team"]), "reserve": list(entry["reserve"]),
                      "eligible": len(info.get("eligible", [])), "excluded": excluded})
     return rows
 
@@ -97,16 +139,27 @@ def public_url(draw: Draw) -> str:
 def show(public_id: str):
     draw = _draw(public_id)
     if _is_team(draw):
-        from . import team_ops
+        from .team import labels, queries
 
-        return render_template("draws/public_team.html", draw=draw, rows=_team_rows(draw),
-                               substitutions=team_ops.public_substitutions(draw),
-                               reasons=team_ops.reason_labels(),
-                               substitution_reasons=team_ops.substitution_reason_labels(),
+        shown = disclosure.current(draw)
+        substitutions = [s for s in queries.public_substitutions(draw)
+                         if shown.shows(s["visit"])]
+        return caching.page(lambda: render_template(
+            "draws/public_team.html", draw=draw, rows=_team_rows(draw), shown=shown,
+            substitutions=substitutions, reasons=labels.reason_labels(),
+            substitution_reasons=labels.substitution_reason_labels(),
+            qr=qr_svg(public_url(draw)), url=public_url(draw)),
+            (*_state(draw), substitutions), final=_final(draw))
+
+    def render():
+        shown = disclosure.current(draw)
+        rows = target.results(draw, with_visits=False) if draw.record is not None else []
+        rows = [r for r in rows if (r.pool, r.rank) not in shown.hidden_picks]
+        return render_template("draws/public.html", draw=draw, rows=rows, shown=shown,
                                qr=qr_svg(public_url(draw)), url=public_url(draw))
-    rows = target.results(draw, with_visits=False) if draw.record is not None else []
-    return render_template("draws/public.html", draw=draw, rows=rows,
-                           qr=qr_svg(public_url(draw)), url=public_url(draw))
+
+    names = _directory_version() if draw.record is not None else None
+    return caching.page(render, (*_state(draw), names), final=_final(draw))
 
 
 @bp.get("/<public_id>/record.json")
@@ -116,8 +169,9 @@ def record(public_id: str):
 
     draw = _draw(public_id)
     body = json.dumps(_public_record(draw), ensure_ascii=False, indent=2) + "\n"
-    return Response(body, mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="{draw.public_id}.json"'})
+    return caching.file(body, caching.file_control(_final(draw)), mimetype="application/json",
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="{draw.public_id}.json"'})
 
 
 @bp.get("/<public_id>/pools/<name>.txt")
@@ -129,13 +183,16 @@ def pool(public_id: str, name: str):
         abort(404)
     data = commitments.pool_bytes(draw, match)
     filename = commitments.pool_file_name(draw.public_id, match.name)
-    return Response(data, mimetype="text/plain; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"'})
+    # Frozen when the draw was prepared, and named by its hash in the commitment.
+    return caching.file(data, caching.IMMUTABLE, mimetype="text/plain; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _source(filename: str) -> Response:
-    return Response((HERE / filename).read_bytes(), mimetype="text/x-python; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    # The same files for every draw; they change only with a new release of the app.
+    return caching.file((ENGINE / filename).read_bytes(), caching.file_control(True),
+                        mimetype="text/x-python; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @bp.get("/<public_id>/verify.py")
@@ -159,3 +216,11 @@ def assigner(public_id: str):
     if not _is_team(_draw(public_id)):
         abort(404)
     return _source("teams.py")
+
+
+@bp.get("/<public_id>/tlog.py")
+@public
+def log_checker(public_id: str):
+    """The public log's proofs and signatures, which the verifier checks with the record."""
+    _draw(public_id)
+    return _source("tlog.py")

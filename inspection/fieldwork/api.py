@@ -10,13 +10,13 @@ from flask import jsonify, request
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from ..core.access import roles
 from ..core.errors import ValidationFailed
 from ..core.models import Role
+from ..extensions import Blueprint
 from . import operations as ops
-from . import photos
+from . import photos, signing
 from .schemas import SignatureReceiptSchema, SignatureUploadSchema  # noqa: F401
 from .schemas import (FieldVisitSchema, PhotoReceiptSchema, RecordBodySchema,
                       RecordReceiptSchema, RecordStateSchema)
@@ -160,8 +160,6 @@ class SignatureUpload(MethodView):
         """Upload one signature (inspector, employer's representative or witness) under its
         UUID: the stroke points with their timing, an SVG and a PNG (base64), the SHA-256 of
         each, and the content hash of the record it signs. Idempotent like a photo."""
-        from . import signing
-
         signing.check_size(request.content_length)
         body = request.get_json(silent=True)
         if body is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template
 from flask_login import current_user
 
+from ..core import caching
 from ..core.access import public, roles
 from ..core.models import Role
 from . import documents
@@ -35,7 +36,8 @@ def record_pdf(number: str):
 @bp.get("/<number>/notice.pdf")
 @roles(*READ)
 def notice_pdf(number: str):
-    """检查通知书: the advance notice of the visit."""
+    """检查通知书: the advance notice of the visit (404 for an unannounced visit, which has
+    none)."""
     return _pdf(documents.notice_pdf(_visit(number)), f"notice-{number}.pdf")
 
 
@@ -57,5 +59,10 @@ def record_page(number: str):
 @public_bp.get("/<seal>")
 @public
 def show(seal: str):
-    """Anyone: does a sealed record with this seal exist, and what the public may know."""
-    return render_template("documents/public_record.html", record=documents.public_record(seal))
+    """Anyone: does a sealed record with this seal exist, and what the public may know.
+    Browsers and proxies may keep the answer, but ask again each time (the result is pending
+    until it is published, and a later correction changes it): the ETag is that of what the
+    page shows, so the question is answered without making the page."""
+    record = documents.public_record(seal)
+    return caching.page(lambda: render_template("documents/public_record.html", record=record),
+                        ("record", record), final=False)

@@ -38,11 +38,12 @@ from ..core import storage
 from ..core.errors import NotFound, PermissionDenied
 from ..core.models import Role, User, utcnow
 from ..core.timeutil import to_local
-from ..draws import team_ops
+from ..draws.team import queries as team_queries
 from ..extensions import db
 from . import operations as ops
 from . import photos as photo_files
 from . import refusals, signing
+from .common import visit_versions
 from .models import EvidencePhoto, RecordRevision, RecordSignature, Visit
 from .results import answer_labels, label
 
@@ -103,8 +104,8 @@ def verification_url(seal: str) -> str:
 
 
 def _team(visit: Visit) -> list[dict]:
-    members = team_ops.members_of(visit)
-    people = team_ops.inspectors_by_id(m.inspector_id for m in members)
+    members = team_queries.members_of(visit)
+    people = team_queries.inspectors_by_id(m.inspector_id for m in members)
     out = []
     for m in members:
         person = people[m.inspector_id]
@@ -188,7 +189,7 @@ def _items(visit: Visit, body: dict) -> list[dict]:
     answers = {a.get("question"): a for a in body.get("answers") or []}
     words = answer_labels()
     out = []
-    for version, code in ops._versions(visit):
+    for version, code in visit_versions(visit):
         questions = []
         for q in version.questions:
             a = answers.get(q.code) or {}
@@ -212,6 +213,7 @@ def _common(visit: Visit) -> dict[str, Any]:
     tasks = ops._tasks(visit)
     return {"bureau": current_app.config["SETTINGS"].BUREAU_NAME, "visit": visit,
             "employer": employer, "tasks": tasks, "team": _team(visit),
+            "announced": all(t.announced for t in tasks),
             "region": employer.region.name if employer.region else "",
             "order_labels": {"stop": _("Order to stop"), "rectify": _("Order to rectify")}}
 
@@ -256,8 +258,13 @@ def notice_ways() -> dict[str, str]:
 
 
 def notice_document(visit: Visit) -> dict[str, Any]:
+    """检查通知书. None exists for an unannounced visit (a visit serving any task that is not
+    announced): the employer may learn nothing of it beforehand (seed 004 第十九条(二))."""
     context = _common(visit)
-    versions = ops._versions(visit)
+    if not context["announced"]:
+        raise NotFound(_("This visit is unannounced: no advance notice exists for it "
+                         "(nothing may be revealed to the employer beforehand)."))
+    versions = visit_versions(visit)
     context.update({"items": [{"code": code, "name": v.name, "legal_basis": v.legal_basis}
                               for v, code in versions],
                     "announced": all(t.announced for t in context["tasks"]),

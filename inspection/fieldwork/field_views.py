@@ -5,7 +5,9 @@ under ``static/field/`` that talk to ``/api/v1/field`` (docs/field-sync.md). Eve
 phone needs to open with no network is the *app shell*: the files in :data:`SHELL_FILES`. The
 service worker is built here from ``service-worker/*.js`` and a precache preamble naming those
 URLs and a cache name derived from a hash of their contents, so changing any shell file
-changes the worker's bytes, which is what makes browsers install a new version.
+changes the worker's bytes, which is what makes browsers install a new version. One of them,
+``static/field/constants.js``, is built from the server's enums by
+:mod:`inspection.fieldwork.constants_js`, so a change to those is a new version too.
 
 ``/service-worker.js`` is served from the root so that its scope can be ``/`` (the shell lives
 under ``/field/`` but fetches ``/static/...`` and ``/manifest.webmanifest``); it and the
@@ -34,8 +36,12 @@ SHELL_TEMPLATE = "fieldwork/shell.html"
 #: Static files of the app shell (relative to /static), precached by the worker.
 SHELL_STATIC = (
     "field/app.js", "field/api.js", "field/db.js", "field/outbox.js", "field/sync.js",
-    "field/record.js", "field/photos.js", "field/editor.js", "field/views.js",
-    "field/checklist.js", "field/ui.js", "field/i18n.js", "field/field.css",
+    "field/swbridge.js", "field/record.js", "field/photos.js", "field/editor.js",
+    "field/packs.js", "field/views.js", "field/checklist.js", "field/ui.js", "field/i18n.js",
+    "field/sha256.js", "field/field.css",
+    # the server's codes and limits, built by constants_js.py: a change to them changes the
+    # worker's version like any shell file
+    "field/constants.js",
     "vendor/idb/index.js",
     # signing, refusals, sealing, the record, joint visits
     "field/seal.js", "field/signdata.js", "field/sign.js", "field/refusal.js",

@@ -25,9 +25,11 @@ from ..core import audit
 from ..core.errors import Conflict, PermissionDenied, ValidationFailed
 from ..core.models import Department, User, utcnow
 from ..directory.models import Inspector
-from ..draws import team_ops
+from ..draws.team import queries as team_queries
 from ..draws.models import TeamMember
 from ..extensions import db
+from .common import (VisitFacts, missing_photos, my_visit, stamp, visit_questions,
+                     visit_versions)
 from .models import ItemAssignment, RecordRevision, Visit, VisitArrangement
 
 TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d\Z")
@@ -36,11 +38,11 @@ TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d\Z")
 # --- who is who -------------------------------------------------------------------------------
 
 def _members(visit: Visit) -> list[TeamMember]:
-    return team_ops.members_of(visit)
+    return team_queries.members_of(visit)
 
 
 def _me(user: User, visit: Visit) -> TeamMember | None:
-    inspector = team_ops.inspector_of(user)
+    inspector = team_queries.inspector_of(user)
     if inspector is None:
         return None
     return next((m for m in _members(visit) if m.inspector_id == inspector.id), None)
@@ -56,23 +58,27 @@ def require_leader(user: User, visit: Visit) -> TeamMember:
 
 def _versions(visit: Visit) -> list[tuple[int, str]]:
     """(item version id, item code) of the visit, in the visit's order."""
-    from .operations import _versions as versions
-    return [(v.id, code) for v, code in versions(visit)]
+    return [(v.id, code) for v, code in visit_versions(visit)]
 
 
 # --- the arrangement --------------------------------------------------------------------------
 
-def split_of(visit: Visit) -> dict[str, list[int]]:
+def split_of(visit: Visit, facts: VisitFacts | None = None) -> dict[str, list[int]]:
     """Item code -> the inspector ids it is given to, in the visit's order of items (empty
-    when the visit is not split)."""
-    given: dict[int, list[int]] = {}
-    for version_id, inspector_id in db.session.execute(
+    when the visit is not split). ``facts``: read already for a list of visits."""
+    if facts is None:
+        rows = db.session.execute(
             select(ItemAssignment.item_version_id, ItemAssignment.inspector_id)
-            .where(ItemAssignment.visit_id == visit.id).order_by(ItemAssignment.id)):
+            .where(ItemAssignment.visit_id == visit.id).order_by(ItemAssignment.id)).all()
+        versions = _versions(visit)
+    else:
+        rows = facts.assignments[visit.id]
+        versions = [(v.id, code) for v, code in facts.versions[visit.id]]
+    given: dict[int, list[int]] = {}
+    for version_id, inspector_id in rows:
         given.setdefault(version_id, []).append(inspector_id)
     # In the visit's order of items.
-    return {code: given[version_id] for version_id, code in _versions(visit)
-            if version_id in given}
+    return {code: given[version_id] for version_id, code in versions if version_id in given}
 
 
 def my_items(visit: Visit, inspector_id: int | None) -> list[str] | None:
@@ -84,13 +90,19 @@ def my_items(visit: Visit, inspector_id: int | None) -> list[str] | None:
     return [code for code, people in split.items() if inspector_id in people]
 
 
-def arrangement(visit: Visit, me_id: int | None) -> dict[str, Any]:
-    """The arrangement as every member sees it (in the visit pack)."""
-    row = db.session.scalar(select(VisitArrangement)
-                            .where(VisitArrangement.visit_id == visit.id))
-    members = _members(visit)
-    people = team_ops.inspectors_by_id(m.inspector_id for m in members)
-    split = split_of(visit)
+def arrangement(visit: Visit, me_id: int | None,
+                facts: VisitFacts | None = None) -> dict[str, Any]:
+    """The arrangement as every member sees it (in the visit pack). ``facts``: read already
+    for a list of visits."""
+    if facts is None:
+        row = db.session.scalar(select(VisitArrangement)
+                                .where(VisitArrangement.visit_id == visit.id))
+        members = _members(visit)
+        people = team_queries.inspectors_by_id(m.inspector_id for m in members)
+    else:
+        row, members = facts.arrangements.get(visit.id), facts.members[visit.id]
+        people = facts.people
+    split = split_of(visit, facts)
     return {
         "revision": row.revision if row else 0,
         "scheduled_on": row.scheduled_on.isoformat() if row and row.scheduled_on else None,
@@ -107,10 +119,8 @@ def arrangement(visit: Visit, me_id: int | None) -> dict[str, Any]:
 
 
 def arrangement_for(user: User, number: str) -> dict[str, Any]:
-    from .operations import my_visit
-
     visit = my_visit(user, number)
-    me = team_ops.inspector_of(user)
+    me = team_queries.inspector_of(user)
     return arrangement(visit, me.id if me else None)
 
 
@@ -118,8 +128,6 @@ def set_arrangement(user: User, number: str, data: dict[str, Any]) -> dict[str, 
     """The leader saves the arrangement. ``data`` (checked by the API's schema): ``revision``
     (the one the leader edited; 0 for none), ``scheduled_on``, ``meeting_time``,
     ``meeting_point``, ``notes``, ``split`` (item code -> inspector ids; empty: no split)."""
-    from .operations import my_visit
-
     visit = my_visit(user, number)
     require_leader(user, visit)
     errors: dict[str, list[str]] = {}
@@ -180,31 +188,33 @@ def set_arrangement(user: User, number: str, data: dict[str, Any]) -> dict[str, 
     audit.record("visit.arranged", "visit", visit.id,
                  {"visit": visit.number, "revision": row.revision, **changes}, actor=user)
     db.session.commit()
-    me = team_ops.inspector_of(user)
+    me = team_queries.inspector_of(user)
     return arrangement(visit, me.id if me else None)
 
 
 # --- departments: who signs what (seed 000 三(八)) -------------------------------------------
 
-def department_parts(visit: Visit) -> list[dict[str, Any]] | None:
+def department_parts(visit: Visit,
+                     facts: VisitFacts | None = None) -> list[dict[str, Any]] | None:
     """The departments of a joint visit's team and what each answers for, as the record body
     lists them (``departments``; :mod:`inspection.fieldwork.seal`): ``[{"department_id",
     "name", "lead", "items", "questions"}]`` in order of department id. A department answers
     for the items it is responsible for (the item version's department); the lead department
     also for items of a department that is not on the team. None when the team is of one
-    department (every signer then signs the whole record)."""
-    from .operations import _versions as versions
-
-    members = _members(visit)
+    department (every signer then signs the whole record). ``facts``: read already for a
+    list of visits."""
+    members = _members(visit) if facts is None else facts.members[visit.id]
     on_team = {m.department_id for m in members}
     if len(on_team) < 2:
         return None
     lead = next((m.department_id for m in members if m.is_leader), min(on_team))
     names = dict(db.session.execute(select(Department.id, Department.name)
-                                    .where(Department.id.in_(on_team))).all())
+                                    .where(Department.id.in_(on_team))).all()) \
+        if facts is None else facts.department_names
     parts = {d: {"department_id": d, "name": names[d], "lead": d == lead, "items": [],
                  "questions": []} for d in sorted(on_team)}
-    for version, code in versions(visit):
+    versions = visit_versions(visit) if facts is None else facts.versions[visit.id]
+    for version, code in versions:
         part = parts[version.department_id if version.department_id in on_team else lead]
         part["items"].append(code)
         part["questions"].extend(q.code for q in version.questions)
@@ -238,7 +248,7 @@ def check_departments(body: dict, visit: Visit) -> dict[str, list[str]]:
                                    "department's inspectors sign their part.")]
         return errors
     members = _members(visit)
-    people = team_ops.inspectors_by_id(m.inspector_id for m in members)
+    people = team_queries.inspectors_by_id(m.inspector_id for m in members)
     department_of = {people[m.inspector_id].user_id: m.department_id for m in members
                      if people[m.inspector_id].user_id is not None}
     signed: set[int] = set()
@@ -279,6 +289,16 @@ def check_part(user: User, visit: Visit, body: dict) -> dict[str, list[str]]:
     return errors
 
 
+def check_joint(user: User, visit: Visit, body: dict) -> dict[str, list[str]]:
+    """The joint visit's step of a record save's checks
+    (:mod:`inspection.fieldwork.record_checks`): a member's part by :func:`check_part`, the
+    visit's record by :func:`check_departments` (each answers nothing for the other)."""
+    errors = check_part(user, visit, body)
+    for key, messages in check_departments(body, visit).items():
+        errors.setdefault(key, []).extend(messages)
+    return errors
+
+
 # --- what the leader sees ---------------------------------------------------------------------
 
 def _part_revisions(visit: Visit, user_id: int) -> list[RecordRevision]:
@@ -301,14 +321,12 @@ def parts(user: User, number: str) -> dict[str, Any]:
     lists), whether a newer revision is still waiting for photos, and how far they are
     (questions answered of their items, finished or not). ``ready`` is true when every member
     with items has a complete, finished part."""
-    from .operations import _questions, missing_photos, my_visit, stamp
-
     visit = my_visit(user, number)
     leader = require_leader(user, visit)
-    questions = _questions(visit)
+    questions = visit_questions(visit)
     split = split_of(visit)
     members = _members(visit)
-    people = team_ops.inspectors_by_id(m.inspector_id for m in members)
+    people = team_queries.inspectors_by_id(m.inspector_id for m in members)
     out, ready = [], True
     for member in members:
         if member.inspector_id == leader.inspector_id:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import marshmallow as ma
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..core.access import roles
+from ..core.fields import WholeNumber
 from ..core.models import Role
+from ..extensions import Blueprint
 from . import joint
 
 blp = Blueprint("field_joint_api", __name__, url_prefix="/api/v1/field",
@@ -19,7 +20,7 @@ blp = Blueprint("field_joint_api", __name__, url_prefix="/api/v1/field",
 
 
 class ArrangementInputSchema(ma.Schema):
-    revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=0),
+    revision = WholeNumber(required=True, strict=True, validate=validate.Range(min=0),
                               metadata={"description": "The revision you edited (0: none)."})
     scheduled_on = fields.Date(allow_none=True, load_default=None)
     meeting_time = fields.String(load_default="", validate=validate.Length(max=5),
@@ -27,7 +28,7 @@ class ArrangementInputSchema(ma.Schema):
     meeting_point = fields.String(load_default="", validate=validate.Length(max=200))
     notes = fields.String(load_default="", validate=validate.Length(max=1000))
     split = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=20)),
-                        values=fields.List(fields.Integer(strict=True),
+                        values=fields.List(WholeNumber(strict=True),
                                            validate=validate.Length(max=20)),
                         load_default=dict,
                         metadata={"description": "Item code -> inspector ids; {}: no split."})

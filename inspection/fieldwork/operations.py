@@ -2,8 +2,10 @@
 (``docs/field-sync.md`` is the contract with the PWA).
 
 Scope: an inspector sees and writes only the visits of their own teams (the rule of
-:func:`inspection.draws.team_ops.my_visits`: an active, not replaced :class:`TeamMember` of the
-user's :class:`Inspector`); any other visit is "not found".
+:func:`inspection.draws.team.queries.my_visits`: an active, not replaced :class:`TeamMember` of the
+user's :class:`Inspector`, asked by :func:`inspection.fieldwork.common.my_visit`); any other
+visit is "not found". What a record save must satisfy is checked by
+:mod:`inspection.fieldwork.record_checks`.
 
 Idempotency: every upload carries a key made on the phone (a UUID). The row is inserted under
 the unique constraint on that key, never after a look-up: when the insert fails, the stored row
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -23,41 +24,24 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ..catalogue.models import CheckItemVersion
 from ..core import audit
-from ..core.errors import Conflict, NotFound, ValidationFailed
+from ..core.errors import Conflict, ValidationFailed
 from ..core.models import User, utcnow
 from ..core.timeutil import local_to_utc
-from ..directory.models import Inspector
-from ..draws import team_ops
-from ..draws.models import TeamMember
+from ..draws.team import queries as team_queries
 from ..extensions import db
 from ..planning.models import Task
-from . import joint, photos, signing
-from .models import EvidencePhoto, RecordRevision, ReviewReturn, Visit, VisitStatus, VisitTask
+from . import joint, photos, record_checks, signing
+from .common import (VisitFacts, check_key, latest_revisions, listed_photos, missing_photos,
+                     my_visit, schema_errors, stamp, visit_facts, visit_questions)
+from .models import EvidencePhoto, RecordRevision, Visit, VisitStatus, VisitTask
 from .refusals import (MIN_INSPECTOR_SIGNATURES, NEED_REFUSAL, REFUSAL_RULES,
                        REPRESENTATIVE_ROLES)
-from .results import CATEGORY_RULES, categories, check_record, label
+from .results import CATEGORY_RULES, categories, label
 from .schemas import RecordBodySchema
-from .visits import checked_versions
 
-KEY = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 #: Largest record body accepted (canonical JSON), in bytes.
 MAX_RECORD_BYTES = 1024 * 1024
-#: Earlier visits of the employer shown in the pack (pre-check, 预查比对).
-PREVIOUS_VISITS = 5
-
-
-def stamp(value: datetime) -> str:
-    """A stored UTC time as it appears in receipts: ISO 8601 with milliseconds and Z."""
-    return value.isoformat(timespec="milliseconds") + "Z"
-
-
-def check_key(key: str) -> str:
-    if not isinstance(key, str) or not KEY.match(key):
-        raise ValidationFailed(_("The key must be a UUID in lower case."),
-                               fields={"key": [_("Not a lower-case UUID.")]})
-    return key
 
 
 def _settings():
@@ -69,45 +53,23 @@ def photos_limit() -> int:
     return _settings().MAX_PHOTO_BYTES
 
 
-# --- scope ------------------------------------------------------------------------------------
-
-def my_visit(user: User, number: str | None) -> Visit:
-    """The visit ``number`` if the user is on its team, otherwise :class:`NotFound`.
-
-    The rule of :func:`inspection.draws.team_ops.my_visits` (the user's inspector,
-    ``team_ops.inspector_of``, is an active member of the visit's team), asked for one visit
-    in one query: the photo upload calls it for every photo."""
-    visit = None
-    if number:
-        visit = db.session.scalar(
-            select(Visit).join(TeamMember, TeamMember.visit_id == Visit.id)
-            .join(Inspector, Inspector.id == TeamMember.inspector_id)
-            .where(Visit.number == number, Inspector.user_id == user.id,
-                   TeamMember.replaced_at.is_(None)).limit(1))
-    if visit is None:
-        raise NotFound(_("No such visit among yours."))
-    return visit
-
-
 # --- reading ----------------------------------------------------------------------------------
+#
+# A pack is made from :class:`~.common.VisitFacts`, read for one visit or for a whole list at
+# once (the visit list makes every pack for its ETag): the same code, and so the same bytes
+# and the same ETag, either way.
 
-def _team(visit: Visit, me_id: int | None) -> list[dict]:
-    team = team_ops.members_of(visit)
-    people = team_ops.inspectors_by_id(m.inspector_id for m in team)
+def _team(visit: Visit, me_id: int | None, facts: VisitFacts) -> list[dict]:
+    people = facts.people
     return [{"name": people[m.inspector_id].name, "is_leader": m.is_leader,
              "is_me": m.inspector_id == me_id, "user_id": people[m.inspector_id].user_id,
              "department_id": m.department_id}
-            for m in team]
+            for m in facts.members[visit.id]]
 
 
 def _tasks(visit: Visit) -> list[Task]:
     return db.session.scalars(select(Task).join(VisitTask, VisitTask.task_id == Task.id)
                               .where(VisitTask.visit_id == visit.id).order_by(Task.id)).all()
-
-
-def _versions(visit: Visit) -> list[tuple[CheckItemVersion, str]]:
-    """(item version, item code) the visit checks, in its order."""
-    return checked_versions(visit.id)
 
 
 def _summary(visit: Visit, tasks: list[Task], versions, team: list[dict],
@@ -127,13 +89,9 @@ def _summary(visit: Visit, tasks: list[Task], versions, team: list[dict],
             "returned": returned}
 
 
-def _review(visit: Visit) -> dict:
-    """The office's returns of the visit's record, newest first (one query)."""
-    rows = db.session.execute(
-        select(ReviewReturn, User.display_name)
-        .join(User, User.id == ReviewReturn.returned_by_id)
-        .where(ReviewReturn.visit_id == visit.id)
-        .order_by(ReviewReturn.returned_at.desc(), ReviewReturn.id.desc())).all()
+def _review(visit: Visit, facts: VisitFacts) -> dict:
+    """The office's returns of the visit's record, newest first."""
+    rows = facts.returns[visit.id]
     return {"status": visit.status,
             "returns": [{"at": stamp(r.returned_at), "by": by, "comments": r.comments,
                          "item_comments": [{"item": c.get("item"), "question": c.get("question"),
@@ -155,15 +113,11 @@ def _employer(visit: Visit) -> dict:
             "notes": e.notes}
 
 
-def _previous(visit: Visit) -> list[dict]:
+def _previous(visit: Visit, facts: VisitFacts) -> list[dict]:
     """Earlier visits of the same employer, newest first, with their recorded results."""
-    earlier = db.session.scalars(
-        select(Visit).where(Visit.employer_id == visit.employer_id, Visit.id != visit.id,
-                            Visit.window_start <= visit.window_start)
-        .order_by(Visit.window_start.desc(), Visit.id.desc()).limit(PREVIOUS_VISITS)).all()
     out = []
-    for other in earlier:
-        latest = latest_revision(other)
+    for other in facts.earlier[visit.id]:
+        latest = facts.latest[other.id]
         body = latest.body if latest else {}
         answers = body.get("answers") or []
         arrival = (body.get("arrival") or {}).get("at")
@@ -193,10 +147,11 @@ def _notice_text(visit: Visit, versions) -> str:
              items=names)
 
 
-def _pack(visit: Visit, me_id: int | None) -> tuple[dict, str]:
-    tasks, versions, team = _tasks(visit), _versions(visit), _team(visit, me_id)
+def _pack(visit: Visit, me_id: int | None, facts: VisitFacts) -> tuple[dict, str]:
+    tasks, versions = facts.tasks[visit.id], facts.versions[visit.id]
+    team = _team(visit, me_id, facts)
     settings = _settings()
-    review = _review(visit)
+    review = _review(visit, facts)
     returned = any(not r["resolved"] for r in review["returns"])
     pack = {
         "visit": _summary(visit, tasks, versions, team, returned),
@@ -206,11 +161,13 @@ def _pack(visit: Visit, me_id: int | None) -> tuple[dict, str]:
                    "questions": [{"code": q.code, "text": q.text, "legal_basis": q.legal_basis,
                                   "evidence_hint": q.evidence_hint} for q in v.questions]}
                   for v, code in versions],
-        "previous": _previous(visit),
-        "arrangement": joint.arrangement(visit, me_id),
+        "previous": _previous(visit, facts),
+        "arrangement": joint.arrangement(visit, me_id, facts),
         "team": team,
-        "departments": joint.department_parts(visit),
-        "notice_text": _notice_text(visit, versions),
+        "departments": joint.department_parts(visit, facts),
+        # An unannounced visit has no notice at all (seed 004 第十九条(二)).
+        "notice_text": _notice_text(visit, versions) if all(t.announced for t in tasks)
+        else None,
         "result_categories": categories(),
         "category_rules": CATEGORY_RULES,
         "refusal_rules": {"reasons": REFUSAL_RULES, "need_refusal": NEED_REFUSAL,
@@ -226,11 +183,14 @@ def _pack(visit: Visit, me_id: int | None) -> tuple[dict, str]:
 
 
 def my_visits(user: User) -> list[dict]:
-    """The user's visits (those of ``team_ops.my_visits``), each with its pack's ETag."""
-    me = team_ops.inspector_of(user)
+    """The user's visits (those of ``team_queries.my_visits``), each with its pack's ETag:
+    the packs are made from what is read for all the visits at once."""
+    me = team_queries.inspector_of(user)
+    visits = [assignment.visit for assignment in team_queries.my_visits(user)]
+    facts = visit_facts(visits)
     out = []
-    for assignment in team_ops.my_visits(user):
-        pack, etag = _pack(assignment.visit, me.id if me else None)
+    for visit in visits:
+        pack, etag = _pack(visit, me.id if me else None, facts)
         out.append(dict(pack["visit"], pack_etag=etag))
     return out
 
@@ -239,8 +199,8 @@ def visit_pack(user: User, number: str) -> tuple[dict, str]:
     """Everything the phone needs offline for one visit, and its ETag (the SHA-256 of the
     pack's canonical JSON without ``generated_at``)."""
     visit = my_visit(user, number)
-    me = team_ops.inspector_of(user)
-    return _pack(visit, me.id if me else None)
+    me = team_queries.inspector_of(user)
+    return _pack(visit, me.id if me else None, visit_facts([visit]))
 
 
 # --- record state -----------------------------------------------------------------------------
@@ -249,34 +209,7 @@ def latest_revision(visit: Visit) -> RecordRevision | None:
     """The visit's current record: of the record most recently written to (two phones may
     each keep a record of the same visit), its highest revision. Team members' parts of a
     joint visit are not the record (:mod:`inspection.fieldwork.joint`)."""
-    last = db.session.scalar(select(RecordRevision.record_id)
-                             .where(RecordRevision.visit_id == visit.id,
-                                    RecordRevision.is_part.is_(False))
-                             .order_by(RecordRevision.id.desc()).limit(1))
-    if last is None:
-        return None
-    return db.session.scalar(select(RecordRevision).where(RecordRevision.record_id == last)
-                             .order_by(RecordRevision.revision.desc()).limit(1))
-
-
-def _listed(row: RecordRevision) -> dict[str, str]:
-    return {str(p.get("uuid", "")).lower(): str(p.get("sha256", "")).lower()
-            for p in (row.body.get("photos") or [])}
-
-
-def _received(visit_id: int, uuids) -> dict[str, str]:
-    uuids = list(uuids)
-    if not uuids:
-        return {}
-    return dict(db.session.execute(select(EvidencePhoto.uuid, EvidencePhoto.sha256).where(
-        EvidencePhoto.uuid.in_(uuids), EvidencePhoto.visit_id == visit_id)).all())
-
-
-def missing_photos(row: RecordRevision) -> list[str]:
-    """The photos this revision lists that have not arrived (or arrived with other bytes)."""
-    listed = _listed(row)
-    got = _received(row.visit_id, listed)
-    return [u for u, sha in listed.items() if got.get(u) != sha]
+    return latest_revisions([visit.id])[visit.id]
 
 
 def record_state(visit: Visit) -> dict[str, Any]:
@@ -289,9 +222,8 @@ def record_state(visit: Visit) -> dict[str, Any]:
                 "revisions": 0, "photos_listed": [], "photos_received": [],
                 "missing_photos": [], "complete": False, "body": None, "seal": None,
                 "missing_signatures": [], "sealed_revision_uuid": None}
-    listed = _listed(latest)
-    got = _received(visit.id, listed)
-    missing = [u for u, sha in listed.items() if got.get(u) != sha]
+    listed = listed_photos(latest)
+    missing = missing_photos(latest)
     count = db.session.scalar(select(db.func.count(RecordRevision.id))
                               .where(RecordRevision.visit_id == visit.id))
     unsigned = signing.missing_signatures(latest)
@@ -325,53 +257,6 @@ def receipt(row: RecordRevision | EvidencePhoto) -> dict[str, Any]:
 
 # --- writing: records -------------------------------------------------------------------------
 
-def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow's nested errors as ``{"answers.2.note": [...]}``."""
-    out: dict[str, list[str]] = {}
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-    elif isinstance(errors, list) and all(isinstance(e, str) for e in errors):
-        out[prefix or "_schema"] = list(errors)
-    else:
-        out[prefix or "_schema"] = [str(errors)]
-    return out
-
-
-def _questions(visit: Visit) -> dict[str, set[str]]:
-    """Item code -> its question codes, for the item versions of the visit."""
-    return {code: {q.code for q in v.questions} for v, code in _versions(visit)}
-
-
-def _check_against_visit(body: dict, visit: Visit) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    items = _questions(visit)
-    all_questions = set().union(*items.values()) if items else set()
-    seen: set[str] = set()
-    for n, answer in enumerate(body.get("answers") or []):
-        item, question = answer["item"], answer["question"]
-        if item not in items:
-            errors.setdefault(f"answers.{n}.item", []).append(
-                _("This item is not checked on this visit."))
-        elif question not in items[item]:
-            errors.setdefault(f"answers.{n}.question", []).append(
-                _("This question does not belong to the item."))
-        if question in seen:
-            errors.setdefault(f"answers.{n}.question", []).append(
-                _("This question is answered twice."))
-        seen.add(question)
-    uuids: set[str] = set()
-    for n, photo in enumerate(body.get("photos") or []):
-        if photo.get("question") and photo["question"] not in all_questions:
-            errors.setdefault(f"photos.{n}.question", []).append(
-                _("This question is not on this visit."))
-        uuid = str(photo.get("uuid", "")).lower()
-        if uuid in uuids:
-            errors.setdefault(f"photos.{n}.uuid", []).append(_("This photo is listed twice."))
-        uuids.add(uuid)
-    return errors
-
-
 def _stored_revision(revision_uuid: str, sha: str, record_id: str,
                      revision: int) -> dict | None:
     """The stored receipt of the same body under this key; a conflict for another body
@@ -400,31 +285,18 @@ def put_record_revision(user: User, revision_uuid: str, body: Any) -> tuple[dict
     if len(canonical) > MAX_RECORD_BYTES:
         raise photos.TooLarge(_("The record is too large."))
     sha = hashlib.sha256(canonical).hexdigest()
-    schema_errors = RecordBodySchema().validate(body)
-    if schema_errors:
-        raise ValidationFailed(_("Some values are not valid."), fields=_flatten(schema_errors))
+    problems = RecordBodySchema().validate(body)
+    if problems:
+        raise ValidationFailed(_("Some values are not valid."), fields=schema_errors(problems))
     visit = my_visit(user, body["visit"])
     record_id, revision = body["record_id"].lower(), body["revision"]
-    errors = _check_against_visit(body, visit)
-    for key, messages in joint.check_part(user, visit, body).items():
-        errors.setdefault(key, []).extend(messages)
-    for key, messages in check_record(body.get("answers") or [], body.get("result_category"),
-                                      len(body.get("photos") or [])).items():
-        errors.setdefault(key, []).extend(messages)
-    for key, messages in signing.check_revision(body, visit, record_id, revision).items():
-        errors.setdefault(key, []).extend(messages)  # refusal, seal, signers, corrections
-    other_visit = db.session.scalar(select(RecordRevision.visit_id).where(
-        RecordRevision.record_id == record_id, RecordRevision.visit_id != visit.id).limit(1))
-    if other_visit is not None:
-        errors.setdefault("record_id", []).append(_("This record belongs to another visit."))
+    errors = record_checks.check(user, visit, body, record_id, revision)
     if errors:
         # A save stored before a rule changed is still answered with its receipt.
         stored = _stored_revision(revision_uuid, sha, record_id, revision)
         if stored is not None:
             return stored, False
-        raise ValidationFailed(signing.summary(errors)
-                               or _("The record is not consistent; see the fields."),
-                               fields=errors)
+        raise ValidationFailed(record_checks.headline(errors), fields=errors)
     row = RecordRevision(revision_uuid=revision_uuid, record_id=record_id, revision=revision,
                          visit_id=visit.id, author_id=user.id,
                          body=json.loads(canonical), body_sha256=sha,
@@ -499,7 +371,7 @@ def put_photo(user: User, photo_uuid: str, data: bytes, *, visit_number: str | N
     if original_sha256 and not photos.HEX64.match(original_sha256):
         fields["X-Original-SHA256"] = [_("Not a SHA-256.")]
     question = (question or "").strip() or None
-    if question and question not in set().union(*_questions(visit).values(), set()):
+    if question and question not in set().union(*visit_questions(visit).values(), set()):
         fields["X-Question"] = [_("This question is not on this visit.")]
     if is_original and not settings.KEEP_PHOTO_ORIGINALS:
         fields["X-Original"] = [_("This bureau does not keep originals.")]
@@ -511,12 +383,12 @@ def put_photo(user: User, photo_uuid: str, data: bytes, *, visit_number: str | N
             return stored, False
         raise ValidationFailed(_("Some values are not valid."), fields=fields)
     processed = photos.process(data, sha, settings.MAX_PHOTO_BYTES)
-    stored_sha, display_sha, thumb_sha = photos.store(data, processed)
-    values = dict(uuid=photo_uuid, visit_id=visit.id, uploader_id=user.id, sha256=stored_sha,
+    values = dict(uuid=photo_uuid, visit_id=visit.id, uploader_id=user.id, sha256=sha,
                   original_sha256=original_sha256 or (sha if is_original else None),
                   content_type=processed.content_type, bytes=processed.bytes,
                   width=processed.width, height=processed.height, exif=processed.exif,
-                  display_sha256=display_sha, thumb_sha256=thumb_sha, question=question,
+                  display_sha256=processed.display_sha256,
+                  thumb_sha256=processed.thumb_sha256, question=question,
                   document_copy=document_copy, is_original=is_original, taken_at=moment,
                   received_at=utcnow())
     try:
@@ -527,6 +399,8 @@ def put_photo(user: User, photo_uuid: str, data: bytes, *, visit_number: str | N
         if stored is None:
             raise
         return stored, False
+    # The files go in only once the key is ours: a refused upload (409) leaves none behind.
+    photos.store(data, processed)
     audit.record("field.photo", "visit", visit.id,
                  {"visit": visit.number, "key": photo_uuid, "sha256": sha,
                   "bytes": processed.bytes, "question": question,

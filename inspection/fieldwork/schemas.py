@@ -9,6 +9,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import EXCLUDE, fields, validate
 
+from ..core.fields import MAX_ID, WholeNumber
 from .refusals import REFUSAL_REASONS, REPRESENTATIVE_ROLES, SIGNER_KINDS
 from .results import ANSWERS, NOTICE_WAYS, ORDER_KINDS
 from .models import ResultCategory
@@ -60,7 +61,7 @@ class PhotoRefSchema(_Tolerant):
                              validate=validate.Length(max=30))
     document_copy = fields.Boolean(load_default=False)
     taken_at = fields.AwareDateTime(allow_none=True, load_default=None)
-    bytes = fields.Integer(allow_none=True, load_default=None, strict=True)
+    bytes = WholeNumber(allow_none=True, load_default=None, strict=True)
     #: The photo of a delegate's written authorisation (受委托人).
     authorisation = fields.Boolean(load_default=False)
 
@@ -72,12 +73,12 @@ class SignerSchema(_Tolerant):
     "name", "role"}`` or ``{"kind": "witness", "name"}``."""
 
     kind = fields.String(required=True, validate=validate.OneOf(SIGNER_KINDS))
-    user_id = fields.Integer(allow_none=True, load_default=None, strict=True)
+    user_id = WholeNumber(allow_none=True, load_default=None, strict=True)
     name = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=50))
     role = fields.String(allow_none=True, load_default=None,
                          validate=validate.OneOf(list(REPRESENTATIVE_ROLES)))
     #: An inspector signing a joint visit's record: the department whose part they sign.
-    department_id = fields.Integer(allow_none=True, load_default=None, strict=True)
+    department_id = WholeNumber(allow_none=True, load_default=None, strict=True)
 
     @ma.validates_schema
     def _complete(self, data, **kwargs):
@@ -90,11 +91,27 @@ class SignerSchema(_Tolerant):
             raise ma.ValidationError("The representative's role is required.", "role")
 
 
+#: What :class:`SignerSchema` requires of each kind, for the API description (a marshmallow
+#: field cannot say "required when"): an inspector's user id, a representative's name and
+#: role, a witness's name; a name is not blank.
+_NAME = {"type": "string", "minLength": 1, "maxLength": 50, "pattern": r"\S"}
+SIGNER_DOC = {"oneOf": [
+    {"type": "object", "required": ["kind", "user_id"], "properties": {
+        "kind": {"type": "string", "enum": ["inspector"]},
+        "user_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}},
+    {"type": "object", "required": ["kind", "name", "role"], "properties": {
+        "kind": {"type": "string", "enum": ["representative"]}, "name": _NAME,
+        "role": {"type": "string", "enum": list(REPRESENTATIVE_ROLES)}}},
+    {"type": "object", "required": ["kind", "name"], "properties": {
+        "kind": {"type": "string", "enum": ["witness"]}, "name": _NAME}},
+]}
+
+
 class SignatureRefSchema(_Tolerant):
     """A signature as a sealed record lists it (its files are uploaded on their own)."""
 
     uuid = fields.UUID(required=True)
-    signer = fields.Nested(SignerSchema, required=True)
+    signer = fields.Nested(SignerSchema, required=True, metadata=SIGNER_DOC)
     signs = fields.String(required=True, validate=SHA256)
     signed_at = fields.AwareDateTime(allow_none=True, load_default=None)
     strokes_sha256 = fields.String(required=True, validate=SHA256)
@@ -133,7 +150,7 @@ class SignatureUploadSchema(_Tolerant):
     """``PUT /api/v1/field/signatures/<uuid>``: one signature with its three files."""
 
     visit = fields.String(required=True, validate=validate.Length(min=1, max=30))
-    signer = fields.Nested(SignerSchema, required=True)
+    signer = fields.Nested(SignerSchema, required=True, metadata=SIGNER_DOC)
     signs = fields.String(required=True, validate=SHA256)
     signed_at = fields.AwareDateTime(required=True)
     strokes = fields.List(fields.Nested(StrokeSchema), required=True,
@@ -160,7 +177,7 @@ class DepartmentPartSchema(_Tolerant):
     """One department of a joint visit's team and what it answers for (the pack's
     ``departments``, copied into the record)."""
 
-    department_id = fields.Integer(required=True, strict=True)
+    department_id = WholeNumber(required=True, strict=True)
     name = fields.String(required=True, validate=validate.Length(max=100))
     lead = fields.Boolean(required=True)
     items = fields.List(fields.String(validate=validate.Length(max=30)), required=True,
@@ -179,7 +196,7 @@ class RecordBodySchema(_Tolerant):
     """A save of the visit record (``PUT /api/v1/field/records/<revision_uuid>``)."""
 
     record_id = fields.UUID(required=True)
-    revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    revision = WholeNumber(required=True, strict=True, validate=validate.Range(min=1))
     visit = fields.String(required=True, validate=validate.Length(min=1, max=30))
     saved_at = fields.AwareDateTime(required=True)
     notice = fields.Nested(NoticeSchema, allow_none=True, load_default=None)

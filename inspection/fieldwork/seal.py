@@ -1,7 +1,9 @@
 """Sealing a visit record: its canonical JSON and the two hashes signers and verifiers use.
 
-Pure functions (no database, no clock, no Flask): the phone runs the same algorithm
-(``static/field/seal.js``, specified in ``docs/field-sync.md`` with a test vector).
+The hashes are pure functions (no database, no clock, no Flask): the phone runs the same
+algorithm (``static/field/seal.js``, specified in ``docs/field-sync.md`` with a test vector).
+:func:`seal_problems` finds what does not match as codes; :func:`check_seal`, the seal's step
+of a record save's checks (:mod:`inspection.fieldwork.record_checks`), words them.
 
 **Canonical JSON** is RFC 8785 (JSON Canonicalization Scheme), written by the maintained
 ``rfc8785`` package (Trail of Bits) rather than by hand: object keys sorted by their UTF-16
@@ -45,6 +47,7 @@ import hashlib
 from typing import Any
 
 import rfc8785
+from flask_babel import gettext as _
 
 #: Keys of a record body outside the seal.
 NOT_IN_SEAL = ("seal", "revision", "saved_at")
@@ -170,3 +173,27 @@ def seal_problems(body: dict) -> dict[str, list[str]]:
         elif signature.get("signs") != expected:
             problems[f"signatures.{n}.signs"] = ["other_content"]
     return problems
+
+
+def _seal_messages() -> dict[str, str]:
+    return {
+        "mismatch": _("The seal does not match the record's content: the record was changed "
+                      "after it was sealed, or the seal was computed wrongly."),
+        "none": _("A sealed record carries the signatures that sign it."),
+        "other_content": _("This signature was made for another version of the record: a "
+                           "change after signing voids the signatures. Save the record "
+                           "unsealed and sign again."),
+        "not_canonical": _("The record cannot be sealed: it holds text that is not valid "
+                           "Unicode or a number beyond the exact range."),
+        "no_part": _("This inspector's department is not one of the record's departments."),
+    }
+
+
+def check_seal(body: dict) -> dict[str, list[str]]:
+    """:func:`seal_problems` as field errors with their messages (empty when the body is not
+    sealed or its seal and signatures match its content)."""
+    problems = seal_problems(body)
+    if not problems:
+        return {}
+    words = _seal_messages()
+    return {key: [words[c] for c in codes] for key, codes in problems.items()}

@@ -4,11 +4,12 @@
   timing, an SVG and a PNG, and the SHA-256 of each) under its client UUID, like a photo:
   the same body again answers the stored receipt, another body under the key is a conflict.
   Empty and near-empty signatures are refused (:func:`measure`, :data:`MIN_POINTS` ...).
-* :func:`check_revision` is what :func:`inspection.fieldwork.operations.put_record_revision`
-  asks of every record save on top of its own checks: the refusal rules, and for a sealed
-  save the seal, the signatures (each signs the record's content hash), the signers, and
-  that a listed signature that has arrived is the one listed; and the correction rule: once
-  a record has a sealed revision, a later revision names the sealed revision it corrects.
+* Two steps of a record save's checks (:mod:`inspection.fieldwork.record_checks`):
+  :func:`check_signers`, who signs a sealed save (the rules of
+  :func:`inspection.fieldwork.refusals.check_signers`, against the visit's team) and that a
+  listed signature that has arrived is the one listed; :func:`check_correction`, once a
+  record has a sealed revision, a later revision names the sealed revision it corrects.
+* :func:`after_store`: what a stored sealed revision does to its visit.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import io
 import math
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from flask_babel import gettext as _
@@ -31,10 +32,13 @@ from ..core import audit, storage
 from ..core.errors import Conflict, ValidationFailed
 from ..core.models import User, utcnow
 from ..directory.models import Inspector
-from ..draws import team_ops
+from ..draws.team import queries as team_queries
 from ..extensions import db
-from . import joint, refusals, seal
+from . import refusals, seal
+from .common import check_key, my_visit, schema_errors, stamp
 from .models import RecordRevision, RecordSignature, ReviewReturn, Visit, VisitStatus
+from .photos import TooLarge
+from .schemas import SignatureUploadSchema
 
 #: Area of the store holding the strokes (canonical JSON), SVGs and PNGs of signatures.
 AREA_SIGNATURES = "signatures"
@@ -50,6 +54,7 @@ MIN_BOX_SHORT = 10
 MIN_INK_PIXELS = 100
 MAX_PNG_SIDE = 4096
 SVG_NS = "{http://www.w3.org/2000/svg}"
+_XML_DECLARATION = re.compile(r"\A\s*<\?xml\s[^?]*\?>")
 SVG_ELEMENTS = {"svg", "g", "path", "circle", "ellipse", "line", "polyline", "polygon",
                 "rect", "title", "desc"}
 _URL = re.compile(r"url\(\s*(?!['\"]?#)", re.I)
@@ -131,6 +136,10 @@ def _svg(text: str, expected: str) -> tuple[bytes | None, dict[str, list[str]]]:
     upper = text.upper()
     if "<!DOCTYPE" in upper or "<!ENTITY" in upper:
         return None, bad
+    # Processing instructions (an <?xml-stylesheet?> would pull a style sheet into whatever
+    # renders the file) are refused; only the XML declaration may open the text.
+    if "<?" in _XML_DECLARATION.sub("", text, count=1):
+        return None, bad
     try:
         root = ET.fromstring(text)
     except ET.ParseError:
@@ -151,7 +160,7 @@ def _svg(text: str, expected: str) -> tuple[bytes | None, dict[str, list[str]]]:
 
 def team_user_ids(visit: Visit) -> set[int]:
     """The accounts of the visit's active team members (those who may sign as inspectors)."""
-    ids = [m.inspector_id for m in team_ops.members_of(visit)]
+    ids = [m.inspector_id for m in team_queries.members_of(visit)]
     if not ids:
         return set()
     return set(db.session.scalars(select(Inspector.user_id).where(
@@ -161,8 +170,6 @@ def team_user_ids(visit: Visit) -> set[int]:
 def _parse_aware(value: str | None) -> datetime | None:
     if not value:
         return None
-    from datetime import timezone
-
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
@@ -170,8 +177,6 @@ def _parse_aware(value: str | None) -> datetime | None:
 # --- receipts ---------------------------------------------------------------------------------
 
 def receipt(row: RecordSignature) -> dict[str, Any]:
-    from .operations import stamp
-
     return {"key": row.uuid, "kind": "signature", "sha256": row.body_sha256,
             "received_at": stamp(row.received_at), "signs": row.signs,
             "strokes_sha256": row.strokes_sha256, "svg_sha256": row.svg_sha256,
@@ -229,17 +234,12 @@ def _same(listed: dict, upload: dict | RecordSignature) -> bool:
 # --- writing: signatures ----------------------------------------------------------------------
 
 def check_size(size: int | None) -> None:
-    from .photos import TooLarge
-
     if size is not None and size > MAX_SIGNATURE_BYTES:
         raise TooLarge(_("The signature is too large."))
 
 
 def put_signature(user: User, key: str, body: Any) -> tuple[dict, bool]:
     """Check and store one signature under its key. Returns ``(receipt, created)``."""
-    from .operations import _flatten, check_key, my_visit
-    from .schemas import SignatureUploadSchema
-
     check_key(key)
     if not isinstance(body, dict):
         raise ValidationFailed(_("The signature must be a JSON object."))
@@ -250,9 +250,9 @@ def put_signature(user: User, key: str, body: Any) -> tuple[dict, bool]:
                                  "number beyond the exact range.")) from None
     check_size(len(canonical))
     sha = hashlib.sha256(canonical).hexdigest()
-    schema_errors = SignatureUploadSchema().validate(body)
-    if schema_errors:
-        raise ValidationFailed(_("Some values are not valid."), fields=_flatten(schema_errors))
+    problems = SignatureUploadSchema().validate(body)
+    if problems:
+        raise ValidationFailed(_("Some values are not valid."), fields=schema_errors(problems))
     visit = my_visit(user, body["visit"])
     errors = _strokes_problems(body["strokes"])
     strokes = seal.canonical(body["strokes"])
@@ -311,26 +311,7 @@ def put_signature(user: User, key: str, body: Any) -> tuple[dict, bool]:
     return result, True
 
 
-# --- record revisions: sealing, signers, corrections ------------------------------------------
-
-def _merge(errors: dict[str, list[str]], more: dict[str, list[str]]) -> None:
-    for key, messages in more.items():
-        errors.setdefault(key, []).extend(messages)
-
-
-def _seal_messages() -> dict[str, str]:
-    return {
-        "mismatch": _("The seal does not match the record's content: the record was changed "
-                      "after it was sealed, or the seal was computed wrongly."),
-        "none": _("A sealed record carries the signatures that sign it."),
-        "other_content": _("This signature was made for another version of the record: a "
-                           "change after signing voids the signatures. Save the record "
-                           "unsealed and sign again."),
-        "not_canonical": _("The record cannot be sealed: it holds text that is not valid "
-                           "Unicode or a number beyond the exact range."),
-        "no_part": _("This inspector's department is not one of the record's departments."),
-    }
-
+# --- record revisions: signers, corrections ---------------------------------------------------
 
 def _against_uploads(body: dict, visit: Visit) -> dict[str, list[str]]:
     listed = body.get("signatures") or []
@@ -348,13 +329,28 @@ def _against_uploads(body: dict, visit: Visit) -> dict[str, list[str]]:
     return errors
 
 
+def check_signers(body: dict, visit: Visit) -> dict[str, list[str]]:
+    """Who signs a sealed save (the rules of :func:`refusals.check_signers`, against the
+    accounts of the visit's team), and that each listed signature already uploaded is the one
+    uploaded under its key. Nothing for a save that is not sealed."""
+    if not seal.is_sealed(body):
+        return {}
+    errors = refusals.check_signers(body, team_user_ids(visit),
+                                    part=body.get("part") is not None)
+    for key, messages in _against_uploads(body, visit).items():
+        errors.setdefault(key, []).extend(messages)
+    return errors
+
+
 def _latest_sealed_before(record_id: str, revision: int) -> RecordRevision | None:
     return db.session.scalar(select(RecordRevision).where(
         RecordRevision.record_id == record_id, RecordRevision.seal.is_not(None),
         RecordRevision.revision < revision).order_by(RecordRevision.revision.desc()).limit(1))
 
 
-def _correction(body: dict, record_id: str, revision: int) -> dict[str, list[str]]:
+def check_correction(body: dict, record_id: str, revision: int) -> dict[str, list[str]]:
+    """Once a record has a sealed revision, a later revision is a correction: it names the
+    latest sealed revision before it (``corrects``) and says why (``correction_reason``)."""
     prior = _latest_sealed_before(record_id, revision)
     corrects = str(body.get("corrects") or "").lower()
     errors: dict[str, list[str]] = {}
@@ -372,37 +368,6 @@ def _correction(body: dict, record_id: str, revision: int) -> dict[str, list[str
                                 "names the sealed revision it corrects (%(key)s) and why.",
                                 key=prior.revision_uuid)]
     return errors
-
-
-def check_revision(body: dict, visit: Visit, record_id: str,
-                   revision: int) -> dict[str, list[str]]:
-    """Every problem of a record save under the signing, refusal, seal and correction rules, as field errors."""
-    errors: dict[str, list[str]] = {}
-    sealed = seal.is_sealed(body)
-    _merge(errors, refusals.check_refusal(body, sealed))
-    if sealed:
-        words = _seal_messages()
-        for key, codes in seal.seal_problems(body).items():
-            _merge(errors, {key: [words[c] for c in codes]})
-        _merge(errors, refusals.check_signers(body, team_user_ids(visit),
-                                              part=body.get("part") is not None))
-        _merge(errors, _against_uploads(body, visit))
-    _merge(errors, joint.check_departments(body, visit))
-    _merge(errors, _correction(body, record_id, revision))
-    return errors
-
-
-def summary(errors: dict[str, list[str]]) -> str | None:
-    """The headline of a refusal that concerns the seal (else None: the general one)."""
-    if "seal" in errors:
-        return _("The sealed record does not match its seal: it was changed after sealing. "
-                 "It was not stored.")
-    if any(k.startswith("signatures.") and k.endswith(".signs") for k in errors):
-        return _("The signatures were made for another version of the record: sign again.")
-    if "corrects" in errors:
-        return _("This record is sealed: only a correction naming the sealed revision can "
-                 "follow it.")
-    return None
 
 
 def after_store(row: RecordRevision, visit: Visit) -> None:

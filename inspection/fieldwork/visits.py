@@ -160,27 +160,62 @@ def place(task, draw, picks: list[tuple[str, int, int | None]]) -> Placement:
 def item_versions(visit_id: int) -> list[int]:
     """The item versions a visit checks, each once, in the order of its tasks (the order they
     joined the visit), then of each task's items: the versions its tasks pinned."""
+    return item_versions_of([visit_id])[visit_id]
+
+
+def item_versions_of(visit_ids) -> dict[int, list[int]]:
+    """:func:`item_versions` of several visits: visit id -> its versions, in one query."""
     from ..planning.models import TaskItem
 
-    rows = db.session.scalars(
-        select(TaskItem.item_version_id).join(VisitTask, VisitTask.task_id == TaskItem.task_id)
-        .where(VisitTask.visit_id == visit_id).order_by(VisitTask.id, TaskItem.id)).all()
-    return list(dict.fromkeys(rows))
+    ids = list(dict.fromkeys(visit_ids))
+    found: dict[int, list[int]] = {i: [] for i in ids}
+    if ids:
+        for visit_id, version_id in db.session.execute(
+                select(VisitTask.visit_id, TaskItem.item_version_id)
+                .join(VisitTask, VisitTask.task_id == TaskItem.task_id)
+                .where(VisitTask.visit_id.in_(ids)).order_by(VisitTask.id, TaskItem.id)):
+            found[visit_id].append(version_id)
+    return {i: list(dict.fromkeys(rows)) for i, rows in found.items()}
 
 
 def checked_versions(visit_id: int) -> list[tuple]:
     """(item version, item code) of each version the visit checks, in :func:`item_versions`'s
     order: one query for the versions."""
+    return checked_versions_of([visit_id])[visit_id]
+
+
+def checked_versions_of(visit_ids, *, questions: bool = False) -> dict[int, list[tuple]]:
+    """:func:`checked_versions` of several visits (visit id -> its versions): two queries
+    whatever their number, three with ``questions`` (the versions' questions read along)."""
+    from sqlalchemy.orm import selectinload
+
     from ..catalogue.models import CheckItem, CheckItemVersion
 
-    ids = item_versions(visit_id)
-    if not ids:
-        return []
-    found = {v.id: (v, code) for v, code in db.session.execute(
-        select(CheckItemVersion, CheckItem.code)
-        .join(CheckItem, CheckItem.id == CheckItemVersion.item_id)
-        .where(CheckItemVersion.id.in_(ids))).tuples()}
-    return [found[i] for i in ids]
+    wanted = item_versions_of(visit_ids)
+    ids = {i for versions in wanted.values() for i in versions}
+    found = {}
+    if ids:
+        query = (select(CheckItemVersion, CheckItem.code)
+                 .join(CheckItem, CheckItem.id == CheckItemVersion.item_id)
+                 .where(CheckItemVersion.id.in_(ids)))
+        if questions:
+            query = query.options(selectinload(CheckItemVersion.questions))
+        found = {v.id: (v, code) for v, code in db.session.execute(query).tuples()}
+    return {visit_id: [found[i] for i in versions] for visit_id, versions in wanted.items()}
+
+
+def tasks_of(visit_ids) -> dict:
+    """Visit id -> the tasks it serves, by task id: one query for a list of visits."""
+    from ..planning.models import Task
+
+    ids = list(dict.fromkeys(visit_ids))
+    found: dict[int, list] = {i: [] for i in ids}
+    if ids:
+        for visit_id, task in db.session.execute(
+                select(VisitTask.visit_id, Task).join(Task, Task.id == VisitTask.task_id)
+                .where(VisitTask.visit_id.in_(ids)).order_by(Task.id)).tuples():
+            found[visit_id].append(task)
+    return found
 
 
 def visits_of_task(task_id: int):

@@ -6,12 +6,11 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from ..core.access import OFFICE_READERS, roles
 from ..core.errors import NotFound
 from ..core.models import Role
-from ..extensions import db
+from ..extensions import Blueprint, db
 from . import operations as ops
 from .schemas import (PlanCreateSchema, PlanDumpSchema, PlanningApproveSchema,
                       PlanningRejectSchema, PlanPublishSchema, PlanQuerySchema,
@@ -47,6 +46,8 @@ class Plans(MethodView):
     @roles(*EDITORS)
     @plans_blp.arguments(PlanCreateSchema)
     @plans_blp.response(201, PlanDumpSchema)
+    @plans_blp.alt_response(409, description="Someone else drafted the year's plan at the "
+                                             "same moment.")
     def post(self, args):
         """Draft the plan of a year (revision 1). Grade rules default to seed 004's minimums."""
         return ops.create_plan(args, actor=_actor())
@@ -75,6 +76,7 @@ class Plan(MethodView):
     @roles(*EDITORS)
     @plans_blp.arguments(PlanUpdateSchema)
     @plans_blp.response(200, PlanDumpSchema)
+    @plans_blp.alt_response(409, description="The plan is not a draft.")
     def put(self, args, plan_id: int):
         """Change a draft (fields left out keep their value); 409 once submitted."""
         return ops.update_plan(ops.get_plan(plan_id), args, actor=_actor())
@@ -84,6 +86,7 @@ class Plan(MethodView):
 class SubmitPlan(MethodView):
     @roles(*EDITORS)
     @plans_blp.response(200, PlanDumpSchema)
+    @plans_blp.alt_response(409, description="The plan is not a draft.")
     def post(self, plan_id: int):
         """Send a draft for approval."""
         return ops.submit_plan(ops.get_plan(plan_id), actor=_actor())
@@ -94,6 +97,7 @@ class ApprovePlan(MethodView):
     @roles(*APPROVERS)
     @plans_blp.arguments(PlanningApproveSchema)
     @plans_blp.response(200, PlanDumpSchema)
+    @plans_blp.alt_response(409, description="The plan is not submitted.")
     def post(self, args, plan_id: int):
         """Approve a submitted plan; the revision in force before it becomes superseded."""
         return ops.approve_plan(ops.get_plan(plan_id), actor=_actor(), note=args["note"])
@@ -104,6 +108,7 @@ class RejectPlan(MethodView):
     @roles(*APPROVERS)
     @plans_blp.arguments(PlanningRejectSchema)
     @plans_blp.response(200, PlanDumpSchema)
+    @plans_blp.alt_response(409, description="The plan is not submitted.")
     def post(self, args, plan_id: int):
         """Send a submitted plan back to draft with a note."""
         return ops.reject_plan(ops.get_plan(plan_id), args["note"], actor=_actor())
@@ -114,6 +119,7 @@ class PublishPlan(MethodView):
     @roles(*APPROVERS)
     @plans_blp.arguments(PlanPublishSchema)
     @plans_blp.response(200, PlanDumpSchema)
+    @plans_blp.alt_response(409, description="The plan is not the approved plan in force.")
     def post(self, args, plan_id: int):
         """Record the publication of an approved plan."""
         return ops.publish_plan(ops.get_plan(plan_id), args["published_on"], actor=_actor())
@@ -124,6 +130,8 @@ class RevisePlan(MethodView):
     @roles(*EDITORS)
     @plans_blp.arguments(PlanReviseSchema)
     @plans_blp.response(201, PlanDumpSchema)
+    @plans_blp.alt_response(409, description="The plan is not the approved plan in force, "
+                                             "or a newer revision is not yet approved.")
     def post(self, args, plan_id: int):
         """Start a new draft revision of the plan in force (which stays in force until the
         new revision is approved)."""
@@ -141,6 +149,7 @@ class Tasks(MethodView):
         page = db.paginate(ops.list_tasks(status=args["status"], year=args["year"],
                                           plan_id=args["plan_id"]),
                            page=args["page"], per_page=args["per_page"], error_out=False)
+        ops.preload_pinned_items(page.items)
         return {"items": page.items, "page": page.page, "pages": page.pages,
                 "total": page.total}
 
@@ -163,6 +172,7 @@ class TaskResource(MethodView):
     @roles(*EDITORS)
     @tasks_blp.arguments(TaskUpdateSchema)
     @tasks_blp.response(200, TaskDumpSchema)
+    @tasks_blp.alt_response(409, description="The task is not a draft.")
     def put(self, args, task_id: int):
         """Change a draft (fields left out keep their value); 409 once submitted."""
         return ops.update_task(ops.get_task(task_id), args, actor=_actor())
@@ -181,6 +191,7 @@ class TaskMatching(MethodView):
 class SubmitTask(MethodView):
     @roles(*EDITORS)
     @tasks_blp.response(200, TaskDumpSchema)
+    @tasks_blp.alt_response(409, description="The task is not a draft.")
     def post(self, task_id: int):
         """Send a draft for approval (checked again in full)."""
         return ops.submit_task(ops.get_task(task_id), actor=_actor())
@@ -191,6 +202,7 @@ class ApproveTask(MethodView):
     @roles(*APPROVERS)
     @tasks_blp.arguments(PlanningApproveSchema)
     @tasks_blp.response(200, TaskDumpSchema)
+    @tasks_blp.alt_response(409, description="The task is not submitted.")
     def post(self, args, task_id: int):
         """Approve a submitted task; it is frozen from then on."""
         return ops.approve_task(ops.get_task(task_id), actor=_actor(), note=args["note"])
@@ -201,6 +213,7 @@ class RejectTask(MethodView):
     @roles(*APPROVERS)
     @tasks_blp.arguments(PlanningRejectSchema)
     @tasks_blp.response(200, TaskDumpSchema)
+    @tasks_blp.alt_response(409, description="The task is not submitted.")
     def post(self, args, task_id: int):
         """Send a submitted task back to draft with a note."""
         return ops.reject_task(ops.get_task(task_id), args["note"], actor=_actor())
@@ -211,6 +224,8 @@ class CancelTask(MethodView):
     @roles(*CANCELLERS)
     @tasks_blp.arguments(TaskCancelSchema)
     @tasks_blp.response(200, TaskDumpSchema)
+    @tasks_blp.alt_response(409, description="The task is cancelled already, or its "
+                                             "targets are drawn.")
     def post(self, args, task_id: int):
         """Cancel a task before its target draw, with a reason."""
         return ops.cancel_task(ops.get_task(task_id), args["reason"], actor=_actor())

@@ -128,7 +128,7 @@ def seed_planning(today: date | None = None) -> list[Task]:
         "description": "重点检查工资支付和农民工工资专用账户、实名制管理等制度落实情况。",
         "lead_department_id": lsjc.id, "department_ids": [lsjc.id],
         "item_ids": _item_ids("LR-06", "LR-02"), "task_type": "undirected", "method": "on_site",
-        "window_start": start, "window_end": end, "announced": False,
+        "window_start": start, "window_end": end, "announced": True,
         "inspectors_per_visit": 2,
         "grade_ratios": {"A": "0.01", "B": "0.03", "C": "0.15", "D": "0.30"},
     }, office, approver, approve=True)
@@ -138,7 +138,10 @@ def seed_planning(today: date | None = None) -> list[Task]:
         "description": "劳动保障监察牵头，社会保险部门参与，对同一用人单位的多个事项一次性完成检查。",
         "lead_department_id": lsjc.id, "department_ids": [lsjc.id, shbx.id],
         "item_ids": _item_ids("LR-02", "LR-07"), "task_type": "undirected", "method": "on_site",
-        "window_start": start, "window_end": end, "announced": True,
+        # Unannounced: its draws, once the office makes them, show what the public may not
+        # see before the visits (seed 004 第十九条(二)); the wages task's draws, announced,
+        # are published in full and can be re-run by anyone at once.
+        "window_start": start, "window_end": end, "announced": False,
         "inspectors_per_visit": 2,
     }, office, approver, approve=True)
     start, end = task_window(today, "directed")

@@ -21,7 +21,8 @@ from .plans import (approve_plan, create_plan, publish_plan, reject_plan, revise
 from .queries import (PinnedItem, count_matching, departments_of, get_plan, get_task,
                       has_key_item, history, list_plans, list_tasks, open_revision,
                       pinned_items, plan_in_force, plan_revisions, plan_values, plans_in_force,
-                      task_filters_query, task_values, task_years)
+                      preload_pinned_items, task_counts, task_filters_query, task_values,
+                      task_years)
 from .rules import (CANCELLABLE, FILTER_KEYS, FLAGS, GENERAL_TASK_RATIO_CEILING, GRADES,
                     IN_FORCE, KEY_TASK_RATIO_CEILING, MAX_FREQUENCY, MAX_INSPECTORS_PER_VISIT,
                     MAX_YEARLY_CAP, MIN_INSPECTORS_PER_VISIT, NAME_MAX, PLAN_FIELDS,
@@ -35,8 +36,8 @@ __all__ = [
     "update_plan",
     "PinnedItem", "count_matching", "departments_of", "get_plan", "get_task", "has_key_item",
     "history", "list_plans", "list_tasks", "open_revision", "pinned_items", "plan_in_force",
-    "plan_revisions", "plan_values", "plans_in_force", "task_filters_query", "task_values",
-    "task_years",
+    "plan_revisions", "plan_values", "plans_in_force", "preload_pinned_items", "task_counts",
+    "task_filters_query", "task_values", "task_years",
     "CANCELLABLE", "FILTER_KEYS", "FLAGS", "GENERAL_TASK_RATIO_CEILING", "GRADES", "IN_FORCE",
     "KEY_TASK_RATIO_CEILING", "MAX_FREQUENCY", "MAX_INSPECTORS_PER_VISIT", "MAX_YEARLY_CAP",
     "MIN_INSPECTORS_PER_VISIT", "NAME_MAX", "PLAN_FIELDS", "TASK_FIELDS", "TEXT_MAX",

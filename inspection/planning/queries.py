@@ -119,17 +119,57 @@ class PinnedItem:
         return self.current_number > self.version.number
 
 
+#: Where :func:`preload_pinned_items` leaves a task's pinned items on the task object (for
+#: the life of the session's copy of the task, that is one request).
+_PINNED = "_pinned_items"
+
+
 def pinned_items(task: Task) -> list[PinnedItem]:
-    """The task's items by code, each with whether a newer version exists in the catalogue."""
-    versions = [ti.item_version for ti in task.items]
-    if not versions:
-        return []
+    """The task's items by code, each with whether a newer version exists in the catalogue
+    (as :func:`preload_pinned_items` read them for a list the task is in, if it did)."""
+    preloaded = task.__dict__.get(_PINNED)
+    if preloaded is not None:
+        return preloaded
+    return _pinned({task.id: [ti.item_version for ti in task.items]})[task.id]
+
+
+def preload_pinned_items(tasks: list[Task]) -> None:
+    """Read the pinned items of every task of a list at once (a constant number of
+    statements, whatever the number of tasks), for :func:`pinned_items` to answer without a
+    query per task."""
+    tasks = [t for t in tasks if _PINNED not in t.__dict__]
+    if not tasks:
+        return
+    # Fills the items (and their versions and catalogue items) of the tasks in the session.
+    db.session.scalars(select(Task).where(Task.id.in_([t.id for t in tasks])).options(
+        selectinload(Task.items).selectinload(TaskItem.item_version)
+        .selectinload(CheckItemVersion.item))).all()
+    found = _pinned({t.id: [ti.item_version for ti in t.items] for t in tasks})
+    for task in tasks:
+        setattr(task, _PINNED, found[task.id])
+
+
+def _pinned(versions: dict[int, list[CheckItemVersion]]) -> dict[int, list[PinnedItem]]:
+    """Task id -> its pinned items by code, from the versions each task pinned: one query for
+    the catalogue's current version numbers."""
+    item_ids = {v.item_id for vs in versions.values() for v in vs}
     numbers = dict(db.session.execute(
         select(CheckItemVersion.item_id, func.max(CheckItemVersion.number))
-        .where(CheckItemVersion.item_id.in_({v.item_id for v in versions}))
-        .group_by(CheckItemVersion.item_id)).all())
-    return sorted((PinnedItem(v, numbers.get(v.item_id, v.number)) for v in versions),
-                  key=lambda p: p.version.item.code)
+        .where(CheckItemVersion.item_id.in_(item_ids))
+        .group_by(CheckItemVersion.item_id)).all()) if item_ids else {}
+    return {task_id: sorted((PinnedItem(v, numbers.get(v.item_id, v.number)) for v in vs),
+                            key=lambda p: p.version.item.code)
+            for task_id, vs in versions.items()}
+
+
+def task_counts(plan_ids) -> dict[int, int]:
+    """Plan id -> its number of tasks, for a list of plans: one statement."""
+    ids = list(plan_ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Task.plan_id, func.count(Task.id))
+                                   .where(Task.plan_id.in_(ids))
+                                   .group_by(Task.plan_id)).tuples().all())
 
 
 def has_key_item(task: Task) -> bool:

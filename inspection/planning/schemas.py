@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from ..catalogue import operations as catalogue_ops
 from ..catalogue.models import CheckItem, CheckItemVersion, InspectionMethod, ItemKind, ItemStatus
-from ..core.fields import Ratio, Text, WholeNumber, load
+from ..core.fields import Ratio, Text, UtcDateTime, WholeNumber, load
 from ..core.models import Department
 from ..core.ratios import has_places, ratio_or_none
 from ..directory.models import Region
@@ -73,12 +73,14 @@ def _ids(value: Any) -> list:
 
 
 def _unique_ints(values: list, field: str, message, errors: _Errors) -> list[int]:
-    """The ids as whole numbers, each once, in order; ``message(value)`` for one that is not."""
+    """The ids as whole numbers the database can hold (:class:`WholeNumber`), each once, in
+    order; ``message(value)`` for one that is not."""
     numbers: list[int] = []
+    whole = WholeNumber()
     for raw in values:
         try:
-            number = int(str(raw).strip()) if not isinstance(raw, bool) else None
-        except ValueError:
+            number = whole.deserialize(raw)
+        except ma.ValidationError:
             number = None
         if number is None:
             errors.add(field, message(raw))
@@ -505,7 +507,7 @@ class _PlanFields(ma.Schema):
     inspector_requirements = ma.fields.String()
     grade_rules = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Dict(),
                                  metadata=_GRADE_RULES_DOC)
-    yearly_cap = ma.fields.Integer(metadata={
+    yearly_cap = WholeNumber(metadata={
         "description": "Random checks of one employer a year, at most (seed 001 第十一条)"})
     schedule = ma.fields.String()
     procedure = ma.fields.String()
@@ -513,7 +515,7 @@ class _PlanFields(ma.Schema):
 
 
 class PlanCreateSchema(_PlanFields):
-    year = ma.fields.Integer(required=True)
+    year = WholeNumber(required=True)
     title = ma.fields.String(required=True)
 
 
@@ -522,7 +524,7 @@ class PlanUpdateSchema(_PlanFields):
 
 
 class PlanQuerySchema(ma.Schema):
-    year = ma.fields.Integer(load_default=None)
+    year = WholeNumber(load_default=None)
     status = ma.fields.String(load_default=None,
                               validate=ma.validate.OneOf([s.value for s in PlanStatus]))
 
@@ -546,13 +548,13 @@ class PlanReviseSchema(ma.Schema):
 
 # ----------------------------------------------------------------------------- API: tasks
 class _TaskFields(ma.Schema):
-    plan_id = ma.fields.Integer(metadata={"description": "The plan in force for the year"})
+    plan_id = WholeNumber(metadata={"description": "The plan in force for the year"})
     name = ma.fields.String()
     description = ma.fields.String()
-    lead_department_id = ma.fields.Integer()
-    department_ids = ma.fields.List(ma.fields.Integer(), metadata={
+    lead_department_id = WholeNumber()
+    department_ids = ma.fields.List(WholeNumber(), metadata={
         "description": "Participating departments; the lead is added when missing"})
-    item_ids = ma.fields.List(ma.fields.Integer(), metadata={
+    item_ids = ma.fields.List(WholeNumber(), metadata={
         "description": "Check items (ids); each is pinned to its current version when added"})
     task_type = ma.fields.String(validate=ma.validate.OneOf(["undirected", "directed"]))
     filters = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()),
@@ -561,20 +563,20 @@ class _TaskFields(ma.Schema):
     window_start = ma.fields.Date()
     window_end = ma.fields.Date()
     announced = ma.fields.Boolean(metadata={"description": "False: no advance notice"})
-    inspectors_per_visit = ma.fields.Integer(metadata={"description": "At least 2"})
+    inspectors_per_visit = WholeNumber(metadata={"description": "At least 2"})
     grade_ratios = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(),
                                   metadata=_RATIOS_DOC)
 
 
 class TaskCreateSchema(_TaskFields):
-    plan_id = ma.fields.Integer(required=True)
+    plan_id = WholeNumber(required=True)
     name = ma.fields.String(required=True)
-    lead_department_id = ma.fields.Integer(required=True)
-    item_ids = ma.fields.List(ma.fields.Integer(), required=True)
+    lead_department_id = WholeNumber(required=True)
+    item_ids = ma.fields.List(WholeNumber(), required=True)
     method = ma.fields.String(required=True)
     window_start = ma.fields.Date(required=True)
     window_end = ma.fields.Date(required=True)
-    inspectors_per_visit = ma.fields.Integer(load_default=2)
+    inspectors_per_visit = WholeNumber(load_default=2)
 
 
 class TaskUpdateSchema(_TaskFields):
@@ -584,10 +586,10 @@ class TaskUpdateSchema(_TaskFields):
 class TaskQuerySchema(ma.Schema):
     status = ma.fields.String(load_default=None,
                               validate=ma.validate.OneOf([s.value for s in TaskStatus]))
-    year = ma.fields.Integer(load_default=None)
-    plan_id = ma.fields.Integer(load_default=None)
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
-    per_page = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
+    year = WholeNumber(load_default=None)
+    plan_id = WholeNumber(load_default=None)
+    page = WholeNumber(load_default=1, validate=ma.validate.Range(min=1))
+    per_page = WholeNumber(load_default=50, validate=ma.validate.Range(min=1, max=200))
 
 
 class TaskCancelSchema(ma.Schema):
@@ -611,10 +613,10 @@ class PlanDumpSchema(ma.Schema):
     in_force = ma.fields.Function(lambda p: p.status in IN_FORCE)
     change_note = ma.fields.String()
     review_note = ma.fields.String()
-    created_at = ma.fields.DateTime(format="iso")
+    created_at = UtcDateTime()
     created_by_id = ma.fields.Integer(allow_none=True)
-    submitted_at = ma.fields.DateTime(format="iso", allow_none=True)
-    approved_at = ma.fields.DateTime(format="iso", allow_none=True)
+    submitted_at = UtcDateTime(allow_none=True)
+    approved_at = UtcDateTime(allow_none=True)
     approved_by_id = ma.fields.Integer(allow_none=True)
     published_on = ma.fields.Date(allow_none=True)
 
@@ -656,12 +658,12 @@ class TaskDumpSchema(ma.Schema):
     inspectors_per_visit = ma.fields.Integer()
     grade_ratios = ma.fields.Dict()
     review_note = ma.fields.String()
-    created_at = ma.fields.DateTime(format="iso")
+    created_at = UtcDateTime()
     created_by_id = ma.fields.Integer(allow_none=True)
-    submitted_at = ma.fields.DateTime(format="iso", allow_none=True)
-    approved_at = ma.fields.DateTime(format="iso", allow_none=True)
+    submitted_at = UtcDateTime(allow_none=True)
+    approved_at = UtcDateTime(allow_none=True)
     approved_by_id = ma.fields.Integer(allow_none=True)
-    cancelled_at = ma.fields.DateTime(format="iso", allow_none=True)
+    cancelled_at = UtcDateTime(allow_none=True)
     cancel_reason = ma.fields.String(allow_none=True)
 
 

@@ -113,7 +113,8 @@ def _fill_plan(form: PlanForm, values: dict[str, Any]) -> None:
 def plans():
     page = db.paginate(ops.list_plans(), per_page=50, error_out=False)
     in_force = {p.year: p.id for p in ops.plans_in_force()}
-    return render_template("planning/plans.html", page=page, in_force=in_force)
+    return render_template("planning/plans.html", page=page, in_force=in_force,
+                           task_counts=ops.task_counts(p.id for p in page.items))
 
 
 @bp.route("/plans/new", methods=["GET", "POST"])

@@ -15,11 +15,10 @@ from typing import Any
 from flask import Response, request
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from ..core.access import roles
-from ..extensions import db
+from ..extensions import Blueprint, db
 from ..fieldwork.models import ReviewReturn
 from . import documents, forms
 from . import operations as ops

@@ -50,7 +50,7 @@ from ..core.models import Role, User
 from ..core.passwords import DEMO_PASSWORD
 from ..core.workdays import UnknownCalendarYear, deadline_info, is_workday
 from ..directory.models import Inspector
-from ..draws import team_ops
+from ..draws.team import queries as team_queries
 from ..extensions import db
 from ..fieldwork import joint, seal
 from ..fieldwork import operations as field_ops
@@ -266,8 +266,8 @@ def _sha(data: bytes) -> str:
 
 def _accounts(visit: Visit) -> list[User]:
     """The accounts of the visit's active team, in team order."""
-    ids = [m.inspector_id for m in team_ops.members_of(visit)]
-    people = team_ops.inspectors_by_id(ids)
+    ids = [m.inspector_id for m in team_queries.members_of(visit)]
+    people = team_queries.inspectors_by_id(ids)
     return [db.session.get(User, people[i].user_id) for i in ids if people[i].user_id]
 
 
@@ -277,8 +277,8 @@ def _colleagues(visits: list[Visit], wanted: int) -> list[Visit]:
     admin = core_ops.find_user("admin")
     teams: dict[tuple[int, ...], list[Visit]] = {}
     for visit in visits:
-        members = team_ops.members_of(visit)
-        people = team_ops.inspectors_by_id(m.inspector_id for m in members)
+        members = team_queries.members_of(visit)
+        people = team_queries.inspectors_by_id(m.inspector_id for m in members)
         if len(members) < 2 or any(people[m.inspector_id].user_id for m in members):
             continue
         if joint.department_parts(visit) is not None:
@@ -539,7 +539,7 @@ def seed_review(today: date, task=None) -> dict[str, list[str]]:
     stages: dict[str, list[str]] = {}
     plan: list[tuple[Visit, Story]] = []
     # inspector1's visits with a second account on the team; the first stays to be tried.
-    mine = [a.visit for a in team_ops.my_visits(me)] if me else []
+    mine = [a.visit for a in team_queries.my_visits(me)] if me else []
     shared = [v for v in mine if v.status == VisitStatus.ASSIGNED.value
               and len(_accounts(v)) >= 2 and joint.department_parts(v) is None]
     if len(shared) >= 2:

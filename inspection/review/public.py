@@ -31,7 +31,7 @@ from sqlalchemy.orm import aliased
 from ..catalogue.models import CheckItem, CheckItemVersion
 from ..config import CATEGORY_CODES
 from ..core.errors import NotFound, ValidationFailed
-from ..core.fields import flat_errors
+from ..core.fields import WholeNumber, flat_errors
 from ..core.models import Department
 from ..core.timeutil import to_local
 from ..directory.models import Employer
@@ -56,18 +56,18 @@ class ResultsQuerySchema(Schema):
 
     q = fields.String(load_default=None, validate=validate.Length(
         max=100, error=_l("At most %(n)d characters.", n=100)))
-    year = fields.Integer(load_default=None, strict=False, validate=validate.Range(
+    year = WholeNumber(load_default=None, validate=validate.Range(
         min=2000, max=2100, error=_l("A year between 2000 and 2100.")),
         error_messages={"invalid": _l("A year between 2000 and 2100.")})
-    task = fields.Integer(load_default=None, validate=validate.Range(
+    task = WholeNumber(load_default=None, validate=validate.Range(
         min=1, max=2**31 - 1, error=_l("Choose a task from the list.")),
         error_messages={"invalid": _l("Choose a task from the list.")})
     category = fields.String(load_default=None, validate=validate.OneOf(
         CATEGORY_CODES, error=_l("Choose a result category from the list.")))
-    department = fields.Integer(load_default=None, validate=validate.Range(
+    department = WholeNumber(load_default=None, validate=validate.Range(
         min=1, max=2**31 - 1, error=_l("Choose a department from the list.")),
         error_messages={"invalid": _l("Choose a department from the list.")})
-    page = fields.Integer(load_default=1, validate=validate.Range(
+    page = WholeNumber(load_default=1, validate=validate.Range(
         min=1, max=MAX_PAGE, error=_l("A page number from 1.")),
         error_messages={"invalid": _l("A page number from 1.")})
 

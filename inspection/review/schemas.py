@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..config import CATEGORY_CODES
+from ..core import fields as core_fields
 from .models import CorrectionOrigin, ExceptionKind, FeedbackWay, Handling, ObjectionStatus
 
 TEXT = validate.Length(max=4000)
@@ -97,19 +98,17 @@ class CorrectionInSchema(Schema):
     findings = fields.List(fields.Nested(FindingSchema), load_default=list,
                            validate=validate.Length(max=200))
     summary = fields.String(load_default="", validate=TEXT)
-    objection_id = fields.Integer(load_default=None, allow_none=True,
+    objection_id = core_fields.WholeNumber(load_default=None, allow_none=True,
                                   validate=validate.Range(min=1, max=2**31 - 1))
 
 
 # --- output -----------------------------------------------------------------------------------
 
-class UtcDateTime(fields.DateTime):
-    """A stored naive UTC time, sent as ISO 8601 with its zone (``...Z``)."""
+class UtcDateTime(core_fields.UtcDateTime):
+    """A stored naive UTC time, sent with its zone, to the second (``...T08:30:00Z``)."""
 
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return value.isoformat(timespec="seconds") + "Z"
+    def __init__(self, **kwargs):
+        super().__init__(timespec="seconds", **kwargs)
 
 
 class DeterminationOutSchema(Schema):
@@ -156,8 +155,8 @@ class DeadlineOutSchema(Schema):
 
 
 class ReviewQueueQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    page = core_fields.WholeNumber(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = core_fields.WholeNumber(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class ReviewQueueItemSchema(Schema):

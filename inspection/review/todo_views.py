@@ -12,6 +12,7 @@ from flask_login import current_user
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from ..core.access import login_only, roles
+from ..core.fields import WholeNumber
 from ..core.models import Role
 from ..extensions import db
 from . import reminders, todo
@@ -29,7 +30,7 @@ class DeadlineFilterSchema(Schema):
         unknown = EXCLUDE
 
     state = fields.String(validate=validate.OneOf(todo.STATES), load_default=None)
-    department = fields.Integer(strict=False, load_default=None)
+    department = WholeNumber(load_default=None)
 
 
 class InboxActionSchema(Schema):

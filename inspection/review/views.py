@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..core import storage
 from ..core.access import roles
+from ..core.limits import int_arg
 from ..core.errors import DomainError, NotFound, ValidationFailed
 from ..core.timeutil import to_local
 from ..extensions import db
@@ -72,7 +73,7 @@ def _labels():
 @roles(*READERS)
 def queue():
     """Visits whose sealed record waits for review, oldest first."""
-    page = documents.queue(request.args.get("page", 1, type=int) or 1, PER_PAGE)
+    page = documents.queue(int_arg("page", 1) or 1, PER_PAGE)
     return render_template("review/queue.html", page=page, today=ops.today())
 
 

@@ -58,8 +58,8 @@ export async function getJson(path, { timeout = 0 } = {}) {
   return { json, response };
 }
 
-/** A small JSON write outside the outbox (the interface language): a fresh CSRF token, the
- *  body as JSON; the same errors as getJson. */
+/** A small JSON write outside the outbox (the interface language, the leader's arrangement):
+ *  a fresh CSRF token, the body as JSON; the same errors as getJson. */
 export async function sendJson(method, path, body) {
   const csrf = await csrfToken(true);
   let response;
@@ -76,6 +76,11 @@ export async function sendJson(method, path, body) {
   if (json === null) throw new Offline(`no JSON from ${path} (HTTP ${response.status})`);
   if (!response.ok) throw new HttpError(response.status, errorMessage(json, response.status), json);
   return json;
+}
+
+/** PUT our server's JSON (sendJson). */
+export function putJson(path, body) {
+  return sendJson('PUT', path, body);
 }
 
 /** The CSRF token for writes: asked once, again when `fresh` (after a csrf_failed answer). */

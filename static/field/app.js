@@ -1,15 +1,18 @@
-/* The field app: start-up, hash router, banners, and the bridge to the service worker.
+/* The field app: start-up, hash router and banners. The screens are drawn by views.js,
+ * checklist.js, sign.js, summary.js and leader.js; the service worker is reached through
+ * swbridge.js, the sync state through sync.js.
  *
  * Routes: #/visits (my visits), #/visit/<number>, #/visit/<number>/item/<code>, #/outbox.
- * The worker bridge (after squoosh's sw-bridge): a new version waits; the page offers
- * "update" only while no visit is open, and only then tells the worker to take over.
+ * Updates: a new version waits; the page offers "update" only while no visit is open, and
+ * only then tells the worker to take over.
  */
 import { AuthRequired, getJson } from './api.js';
 import { getMeta, setMeta } from './db.js';
 import * as editor from './editor.js';
 import { itemView } from './checklist.js';
 import { allEntries } from './outbox.js';
-import { onChange, requestSync, setUser, state as syncState } from './sync.js';
+import { authRequired, onChange, requestSync, setUser, status as syncStatus, syncNow } from './sync.js';
+import { applyUpdate, startWorker, updateWaiting } from './swbridge.js';
 import { bytes, h } from './ui.js';
 import { setLanguage, t } from './i18n.js';
 import { outboxView, visitView, visitsView } from './views.js';
@@ -22,8 +25,6 @@ const $ = (id) => document.getElementById(id);
 
 const ctx = {
   me: null,
-  waitingWorker: null,
-  reloadOnChange: false,
   persistAsked: false,
   lowFree: null,            // bytes left when storage runs low, else null (a banner on every screen)
   setTitle(text) {
@@ -33,7 +34,7 @@ const ctx = {
     render();
   },
   authRequired() {
-    syncState.phase = 'auth';
+    authRequired();
     banners();
   },
   iosHint() {
@@ -136,7 +137,8 @@ async function counts() {
 
 function banners() {
   const list = [];
-  if (syncState.phase === 'auth') {
+  const sync = syncStatus();
+  if (sync.phase === 'auth') {
     list.push(h('div', { class: 'banner warn', role: 'alert' },
       h('span', {}, t('登录已过期，请重新登录。本机保存的内容不会丢失。')),
       h('a', { class: 'button', href: '/login?next=/field/' }, t('重新登录'))));
@@ -145,49 +147,21 @@ function banners() {
     list.push(h('div', { class: 'banner warn', role: 'status', id: 'storage-low' },
       h('span', {}, t('本机存储空间不足（剩余约 {0}）：请尽快联网上传，并清理手机空间。', bytes(ctx.lowFree)))));
   }
-  if (ctx.waitingWorker) {
+  if (updateWaiting()) {
     list.push(visitOpen()
       ? h('div', { class: 'banner' }, h('span', {}, t('有新版本，完成本次检查、回到“我的检查”后即可更新。')))
       : h('div', { class: 'banner' }, h('span', {}, t('有新版本可用。')),
-        h('button', { type: 'button', class: 'button', id: 'apply-update', onclick: applyUpdate }, t('更新'))));
+        h('button', { type: 'button', class: 'button', id: 'apply-update', onclick: update }, t('更新'))));
   }
   $('banners').replaceChildren(...list);
   const net = $('net');
-  net.textContent = navigator.onLine ? (syncState.phase === 'sending' ? t('同步中…') : t('在线')) : t('离线');
+  net.textContent = navigator.onLine ? (sync.phase === 'sending' ? t('同步中…') : t('在线')) : t('离线');
   net.className = `net ${navigator.onLine ? 'on' : 'off'}`;
 }
 
-/* ---------- the service worker bridge ---------- */
-
-async function registerWorker() {
-  if (!('serviceWorker' in navigator)) return;
-  const registration = await navigator.serviceWorker.register('/service-worker.js', { scope: '/' });
-  const offer = () => {
-    if (registration.waiting && navigator.serviceWorker.controller) {
-      ctx.waitingWorker = registration.waiting;
-      banners();
-    }
-  };
-  offer();
-  registration.addEventListener('updatefound', () => {
-    const worker = registration.installing;
-    if (worker) worker.addEventListener('statechange', () => worker.state === 'installed' && offer());
-  });
-  navigator.serviceWorker.addEventListener('controllerchange', () => {
-    // only after the inspector chose "update": the first install's claim() changes nothing
-    if (ctx.reloadOnChange) location.reload();
-  });
-  navigator.serviceWorker.addEventListener('message', (event) => {
-    if (event.data && event.data.type === 'sync') requestSync('background-sync');
-  });
-  setInterval(() => registration.update().catch(() => {}), 30 * 60 * 1000);
-}
-
 /** Only from the update button, which is shown only while no visit is open. */
-function applyUpdate() {
-  if (!ctx.waitingWorker || visitOpen()) return;
-  ctx.reloadOnChange = true;
-  ctx.waitingWorker.postMessage({ type: 'skip-waiting' });
+function update() {
+  if (!visitOpen()) applyUpdate();
 }
 
 /* ---------- start ---------- */
@@ -214,16 +188,16 @@ async function start() {
     if (document.visibilityState === 'visible') requestSync('visible');
   });
   $('sync-now').addEventListener('click', () => {
-    syncState.phase = 'idle';
-    requestSync('button').then(render);
+    syncNow().then(render);
   });
-  onChange(() => {
+  onChange((sync) => {
     banners();
     counts();
-    if (route().name === 'outbox' && syncState.phase !== 'sending') render();
+    if (route().name === 'outbox' && sync.phase !== 'sending') render();
   });
   await render();
-  registerWorker().catch((error) => console.warn('service worker:', error));
+  startWorker({ onUpdate: banners, onSync: () => requestSync('background-sync') })
+    .catch((error) => console.warn('service worker:', error));
   requestSync('open');
 }
 

@@ -9,7 +9,8 @@
  * comments on a returned record (pack.review) stand beside their item and questions.
  */
 import * as editor from './editor.js';
-import { ANSWERS, ORDER_KINDS, answerOf } from './record.js';
+import { ANSWERS, ORDER_KINDS } from './constants.js';
+import { answerOf } from './record.js';
 import { thumbUrl } from './photos.js';
 import { correctionNotice, lockCard } from './sign.js';
 import { fill, h, today } from './ui.js';
@@ -25,6 +26,9 @@ function officeComments(pack, itemCode) {
   for (const c of mine.filter((x) => x.question)) questions.set(c.question, [...(questions.get(c.question) || []), c.comment]);
   return { item: mine.filter((c) => !c.question).map((c) => c.comment), questions };
 }
+
+/** The order given for a non-compliant answer, or none ('' : no order). */
+const ORDER_CHOICES = [['', '不需责令'], ...ORDER_KINDS];
 
 const commentBox = (texts) => (texts && texts.length
   ? h('div', { class: 'office-comment', role: 'note' }, h('strong', {}, t('审核意见：')), texts.map((c) => h('p', {}, c)))
@@ -128,7 +132,7 @@ function orderBlock(item, q, a) {
     fill(wrap, 
       h('fieldset', { class: 'choices three' },
         h('legend', {}, t('责令事项')),
-        ORDER_KINDS.map(([kind, label]) => h('label', { class: 'choice' },
+        ORDER_CHOICES.map(([kind, label]) => h('label', { class: 'choice' },
           h('input', { type: 'radio', name: `order-${q.code}`, value: kind, checked: (current.kind || '') === kind,
             onchange: () => set({ kind }, draw) }),
           h('span', {}, t(label))))),

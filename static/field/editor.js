@@ -10,7 +10,8 @@
  * the visit and the phone has none (or only an older one, all of it sent), the phone adopts the
  * server's record (docs/field-sync.md "A record made on another device"). */
 import { AuthRequired, HttpError, Offline, getJson } from './api.js';
-import { db, getMeta } from './db.js';
+import { SEALED_STATUSES } from './constants.js';
+import { entriesOfVisit, getMeta, getPack, recordOfVisit, replaceRecord } from './db.js';
 import { loadRecord, photosOf, recordFromServer, remotePhotos, saveRecord } from './record.js';
 import { deleteUnsentPhoto, makePhoto, storePhoto } from './photos.js';
 import { requestSync } from './sync.js';
@@ -28,10 +29,6 @@ export function onSaved(fn) {
 
 export function resetListeners() {
   listeners.clear();
-}
-
-export async function getPack(number) {
-  return (await db()).get('packs', number);
 }
 
 /** Load a visit into `open` (no-op when it is the one already open). */
@@ -126,8 +123,6 @@ export async function addPhoto(file, { question, documentCopy, inspector, extra 
 
 /* ---------- a record made on another device ---------- */
 
-/** Visit statuses that mean the server holds a sealed record of the visit. */
-export const SEALED_STATUSES = ['recorded', 'returned', 'proposed', 'determined', 'published', 'withheld', 'closed'];
 /** A visit whose server record was looked at is looked at again after this long (or when its
  *  pack is downloaded). */
 const CHECK_AGAIN_MS = 5 * 60 * 1000;
@@ -172,10 +167,6 @@ function newer(local, state) {
   return true;
 }
 
-async function visitEntries(store, number) {
-  return (await store.getAll()).filter((e) => e.visit === number);
-}
-
 /** Replace the phone's record of the visit by the server's, in one transaction (records,
  *  photos, outbox), unless something pending appeared meanwhile. Photos the body lists that
  *  are not on the phone are kept by reference (remotePhotos): they are never uploaded from
@@ -185,32 +176,24 @@ function adopt(number, state) {
   const run = async () => {
     const record = recordFromServer(state);
     const listed = remotePhotos(state.body);
-    const database = await db();
-    const tx = database.transaction(['records', 'photos', 'outbox'], 'readwrite');
-    const local = await tx.objectStore('records').index('visit').get(number);
-    const entries = await visitEntries(tx.objectStore('outbox'), number);
-    if (pendingOn(local, entries) || !newer(local, state)) {
-      await tx.done;
-      return false;
-    }
-    if (local) {
-      await tx.objectStore('records').delete(local.record_id);
-      record.replaced = { record_id: local.record_id, revision: local.revision || 0, sealed: !!local.seal };
-    }
-    const keep = new Map(listed.map((p) => [p.uuid, p]));
-    for (const photo of await tx.objectStore('photos').index('visit').getAll(number)) {
-      const entry = keep.get(photo.uuid);
-      if (entry) {  // on the phone already: keep its bytes or thumbnail, take the record's marks
-        keep.delete(photo.uuid);
-        await tx.objectStore('photos').put({ ...photo, scene: !!entry.scene, authorisation: !!entry.authorisation });
-      } else {
-        await tx.objectStore('photos').delete(photo.uuid);
+    const done = await replaceRecord(number, (local, entries, photos) => {
+      if (pendingOn(local, entries) || !newer(local, state)) return null;
+      if (local) record.replaced = { record_id: local.record_id, revision: local.revision || 0, sealed: !!local.seal };
+      const keep = new Map(listed.map((p) => [p.uuid, p]));
+      const put = [];
+      const remove = [];
+      for (const photo of photos) {
+        const entry = keep.get(photo.uuid);
+        if (entry) {  // on the phone already: keep its bytes or thumbnail, take the record's marks
+          keep.delete(photo.uuid);
+          put.push({ ...photo, scene: !!entry.scene, authorisation: !!entry.authorisation });
+        } else {
+          remove.push(photo.uuid);
+        }
       }
-    }
-    for (const photo of keep.values()) await tx.objectStore('photos').put(photo);
-    await tx.objectStore('records').put(record);
-    await tx.done;
-    return true;
+      return { record, put: [...put, ...keep.values()], remove };
+    });
+    return !!done;
   };
   const done = chain.then(run);
   chain = done.then(() => {
@@ -232,11 +215,10 @@ export async function serverRecord(number, { force = false } = {}) {
   const pack = stored && stored.pack;
   if (!pack || [...adoptGuards].some((guard) => !guard(pack)) || !(await sealedOnServer(number, pack))) return none;
   await chain;
-  const database = await db();
-  const local = await database.getFromIndex('records', 'visit', number);
+  const local = await recordOfVisit(number);
   const last = checked.get(number);
   if (local && !force && last && Date.now() - last.at < CHECK_AGAIN_MS) return last.result;
-  if (local && pendingOn(local, await visitEntries(database.transaction('outbox').store, number))) return none;
+  if (local && pendingOn(local, await entriesOfVisit(number))) return none;
   const failed = (phase, message = '') => (local ? none : { phase, blocked: true, message });
   if (!navigator.onLine) return failed('offline');
   let state;

@@ -12,9 +12,10 @@
  * (`"part": {"finished": bool}`, no result category, only their items), sent like any
  * revision; "我的部分已完成" marks it finished.
  */
-import { AuthRequired, HttpError, Offline, csrfToken, errorMessage, getJson, readJson } from './api.js';
-import { setMeta, getMeta } from './db.js';
+import { AuthRequired, HttpError, getJson, putJson } from './api.js';
+import { getPack, setMeta, getMeta } from './db.js';
 import * as editor from './editor.js';
+import { downloadPack } from './packs.js';
 import { extraChecks } from './record.js';
 import { fill, h, showTime } from './ui.js';
 import { t } from './i18n.js';
@@ -103,23 +104,6 @@ export function jointCard(pack, record) {
 }
 
 /* ---------- #/visit/<n>/leader ---------- */
-
-async function putJson(url, body) {
-  const token = await csrfToken();
-  let response;
-  try {
-    response = await fetch(url, {
-      method: 'PUT', credentials: 'same-origin', body: JSON.stringify(body),
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRFToken': token },
-    });
-  } catch (error) {
-    throw new Offline(String(error));
-  }
-  const json = await readJson(response);
-  if (response.status === 401) throw new AuthRequired(errorMessage(json, 401));
-  if (!response.ok) throw new HttpError(response.status, errorMessage(json, response.status), json);
-  return json;
-}
 
 export async function leaderView(ctx, number) {
   const open = await editor.load(number);
@@ -218,9 +202,8 @@ async function drawArrangement(ctx, open, box) {
 
 /** Download the pack again (its arrangement changed) and reopen the visit with it. */
 async function refreshPack(ctx, open) {
-  const { downloadPack } = await import('./views.js');
   await downloadPack(open.number, ctx);
-  const stored = await editor.getPack(open.number);
+  const stored = await getPack(open.number);
   if (stored) open.pack = stored.pack;
 }
 

@@ -7,8 +7,11 @@
  * IndexedDB); a small thumbnail stays on the phone after the upload's receipt, the full
  * bytes do not.
  */
-import { db } from './db.js';
-import { localIso, sha256hex, showTime, uuid } from './ui.js';
+import { deletePhoto, getPhoto, storePhotoAndQueue, updatePhoto } from './db.js';
+import { newEntry, registerKind } from './outbox.js';
+import { sha256Hex } from './sha256.js';
+import { localIso, showTime, uuid } from './ui.js';
+import { t } from './i18n.js';
 
 export const MAX_SIDE = 1600;
 export const QUALITY = 0.8;
@@ -56,7 +59,7 @@ function place(location) {
  *  inspector, location, keep_original}. Throws when the browser cannot decode the file. */
 export async function makePhoto(file, meta) {
   const original = await file.arrayBuffer();
-  const originalSha = await sha256hex(original);
+  const originalSha = await sha256Hex(original);
   let bitmap;
   try {
     bitmap = await createImageBitmap(new Blob([original], { type: file.type || 'image/jpeg' }),
@@ -77,7 +80,7 @@ export async function makePhoto(file, meta) {
   return {
     uuid: uuid(), visit: meta.visit, record_id: meta.record_id, question: meta.question || null,
     document_copy: !!meta.document_copy, taken_at: takenAt, type: 'image/jpeg', data,
-    sha256: await sha256hex(data), original_sha256: originalSha, bytes: data.byteLength,
+    sha256: await sha256Hex(data), original_sha256: originalSha, bytes: data.byteLength,
     width: canvas.width, height: canvas.height, thumb, location: meta.location || null,
     original: meta.keep_original ? original : null,
     original_type: file.type || 'application/octet-stream', original_bytes: original.byteLength,
@@ -88,24 +91,18 @@ export async function makePhoto(file, meta) {
 /** Store the photo and queue its upload(s) in one transaction. The original, when the bureau
  *  keeps originals, is queued as its own upload with X-Original: 1 and goes after the rest. */
 export async function storePhoto(photo, user) {
-  const database = await db();
-  const tx = database.transaction(['photos', 'outbox'], 'readwrite');
-  await tx.objectStore('photos').put(photo);
   const base = {
-    kind: 'photo', photo: photo.uuid, record_id: photo.record_id, visit: photo.visit,
-    status: 'waiting', attempts: 0, next_try: 0, receipt: null, error: null,
-    created_at: photo.taken_at, user,
+    photo: photo.uuid, record_id: photo.record_id, visit: photo.visit, created_at: photo.taken_at, user,
   };
-  await tx.objectStore('outbox').add({ ...base, key: photo.uuid, type: photo.type, sha256: photo.sha256, bytes: photo.bytes });
+  const entries = [newEntry('photo', { ...base, key: photo.uuid, type: photo.type, sha256: photo.sha256, bytes: photo.bytes })];
   if (photo.original) {
     photo.original_uuid = uuid();
-    await tx.objectStore('photos').put(photo);
-    await tx.objectStore('outbox').add({
+    entries.push(newEntry('photo', {
       ...base, key: photo.original_uuid, original: true, type: photo.original_type,
       sha256: photo.original_sha256, bytes: photo.original_bytes,
-    });
+    }));
   }
-  await tx.done;
+  await storePhotoAndQueue(photo, entries);
 }
 
 /** Delete a photo that has not left the phone: the photo and its queued upload(s), in one
@@ -114,28 +111,44 @@ export async function storePhoto(photo, user) {
  *  the server (`maybe_sent`): a photo the server may hold is evidence and never goes quietly.
  *  A refused upload (the server said no) may be deleted. */
 export async function deleteUnsentPhoto(uuid) {
-  const run = async () => {
-    const database = await db();
-    const tx = database.transaction(['photos', 'outbox'], 'readwrite');
-    const photo = await tx.objectStore('photos').get(uuid);
-    if (!photo) {
-      await tx.done;
-      return false;
-    }
-    const keys = [photo.uuid, photo.original_uuid].filter(Boolean);
-    const entries = (await Promise.all(keys.map((key) => tx.objectStore('outbox').index('key').get(key))))
-      .filter(Boolean);
-    const gone = photo.receipt || photo.original_receipt ||
-      entries.some((e) => e.status === 'sent' || e.status === 'sending' || e.maybe_sent);
-    if (!gone) {
-      for (const entry of entries) await tx.objectStore('outbox').delete(entry.seq);
-      await tx.objectStore('photos').delete(uuid);
-    }
-    await tx.done;
-    return !gone;
-  };
+  const run = () => deletePhoto(uuid, (photo) => [photo.uuid, photo.original_uuid].filter(Boolean),
+    (photo, entries) => !(photo.receipt || photo.original_receipt ||
+      entries.some((e) => e.status === 'sent' || e.status === 'sending' || e.maybe_sent)));
   return navigator.locks && navigator.locks.request ? navigator.locks.request('sync', run) : run();
 }
+
+/* ---------- uploads (the outbox's kind 'photo') ---------- */
+
+/** The upload: the bytes (the watermarked copy, or the original) read from `photos`, with the
+ *  metadata the server checks in headers. After the record and the signatures: the record
+ *  lists the photo; originals last. */
+registerKind('photo', {
+  rank: (entry) => (entry.original ? 3 : 2),
+  async toRequest(entry) {
+    const photo = await getPhoto(entry.photo);
+    const body = photo && (entry.original ? photo.original : photo.data);
+    if (!body) throw new Error(t('照片数据已不在本机'));
+    const headers = {
+      'Content-Type': entry.type, 'X-Visit': photo.visit, 'X-Content-SHA256': entry.sha256,
+      'X-Original-SHA256': photo.original_sha256, 'X-Taken-At': photo.taken_at,
+    };
+    if (photo.question) headers['X-Question'] = photo.question;
+    if (photo.document_copy) headers['X-Document-Copy'] = '1';
+    if (entry.original) headers['X-Original'] = '1';
+    return { url: `/api/v1/field/photos/${entry.key}`, init: { method: 'PUT', body, headers } };
+  },
+  /** After the receipt: drop the full bytes, keep the thumbnail and the receipt. */
+  delivered: (entry, receipt) => updatePhoto(entry.photo, (photo) => {
+    if (entry.original) {
+      photo.original = null;
+      photo.original_receipt = receipt;
+    } else {
+      photo.data = null;
+      photo.receipt = receipt;
+      photo.status = 'sent';
+    }
+  }),
+});
 
 export function thumbUrl(photo) {
   const bytes = photo.thumb || photo.data;

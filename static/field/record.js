@@ -9,19 +9,22 @@
  * A sealed revision is never replaced either (sign.js: a sealed record is changed only by a
  * correction, which goes after it).
  */
-import { db } from './db.js';
+import { CATEGORY_RULES, NO_PROBLEM } from './constants.js';
+import { photosOfVisit, recordOfVisit, saveDraft } from './db.js';
+import { newEntry, registerKind } from './outbox.js';
 import { localIso, uuid } from './ui.js';
 import { t } from './i18n.js';
 
-export const ANSWERS = [
-  ['compliant', '符合'],
-  ['non_compliant', '不符合'],
-  ['not_applicable', '不适用'],
-  ['not_checked', '未检查'],
-];
-export const NOTICE_WAYS = [['written', '书面'], ['phone', '电话'], ['fax', '传真']];
-export const ORDER_KINDS = [['', '不需责令'], ['stop', '责令停止'], ['rectify', '责令限期改正']];
-export const NO_PROBLEM = 'no_problem';
+/* A revision in the outbox: its body is stored with it (a later change makes a new entry or
+ * replaces a waiting one, never edits what was queued). First in the queue: the record lists
+ * the photos and signatures that follow it. */
+registerKind('record', {
+  rank: () => 0,
+  toRequest: (entry) => ({
+    url: `/api/v1/field/records/${entry.key}`,
+    init: { method: 'PUT', body: entry.body, headers: { 'Content-Type': 'application/json' } },
+  }),
+});
 
 export function blankRecord(visit) {
   return {
@@ -31,7 +34,7 @@ export function blankRecord(visit) {
 }
 
 export async function loadRecord(visit) {
-  const found = await (await db()).getFromIndex('records', 'visit', visit);
+  const found = await recordOfVisit(visit);
   return found || blankRecord(visit);
 }
 
@@ -45,7 +48,7 @@ export function answerOf(record, item, question) {
 
 /** Used when a pack predates `category_rules`: the server's table for the one rule that the
  *  protocol document states (inspection/fieldwork/results.py holds the full table). */
-const FALLBACK_RULES = { [NO_PROBLEM]: { forbid: ['non_compliant'], need: null, need_photo: false } };
+const FALLBACK_RULES = { [NO_PROBLEM]: CATEGORY_RULES[NO_PROBLEM] };
 
 /** What stops the record from being sent (`block`) and what the inspector should still do
  *  (`warn`). The blocking rules mirror the server's check_record (results.py): a
@@ -201,43 +204,29 @@ export function remotePhotos(body) {
 /** Save the draft, and queue a revision when it passes the checks. Returns {queued, checks}.
  *  One transaction over records + outbox: a crash leaves either both or neither. */
 export async function saveRecord(record, photos, pack, user, options = {}) {
-  const database = await db();
   const result = checks(record, photos, (pack && pack.result_categories) || [],
     (pack && pack.category_rules) || null);
-  const tx = database.transaction(['records', 'outbox'], 'readwrite');
   record.saved_at = localIso();
-  let queued = false;
+  let entry = null;
   if (!result.block.length && options.queue !== false) {
     record.revision += 1;
     const key = uuid();
     if (record.seal) record.sealed_key = key;  // the sealed revision (sign.js)
-    const body = JSON.stringify(revisionBody(record, photos));
-    const entry = {
-      key, kind: 'record', record_id: record.record_id, visit: record.visit,
-      revision: record.revision, body, type: 'application/json', status: 'waiting',
-      attempts: 0, next_try: 0, receipt: null, error: null, created_at: record.saved_at,
-      user, sealed: !!record.seal,
-    };
-    // the newest revision of this record (index order is by seq within one record_id;
-    // photo entries of the record share the index and are stepped over). A sealed revision
-    // is never replaced: once sealed it goes to the server, and what follows corrects it.
-    let cursor = await tx.objectStore('outbox').index('record').openCursor(record.record_id, 'prev');
-    while (cursor && cursor.value.kind !== 'record') cursor = await cursor.continue();
-    const last = cursor && cursor.value;
-    if (last && last.status === 'waiting' && !last.maybe_sent && !last.sealed) {
-      await cursor.update({ ...entry, seq: last.seq, replaced: (last.replaced || 0) + 1 });
-    } else {
-      await tx.objectStore('outbox').add(entry);
-    }
-    queued = true;
+    entry = newEntry('record', {
+      key, record_id: record.record_id, visit: record.visit, revision: record.revision,
+      body: JSON.stringify(revisionBody(record, photos)), type: 'application/json',
+      created_at: record.saved_at, user, sealed: !!record.seal,
+    });
   }
   record.problems = result.block.map((p) => p.text);
-  await tx.objectStore('records').put(record);
-  await tx.done;
-  return { queued, checks: result };
+  // The newest revision of this record is replaced while it waits and never left the phone.
+  // A sealed revision is never replaced: once sealed it goes to the server, and what follows
+  // corrects it.
+  await saveDraft(record, entry, (last) => last.status === 'waiting' && !last.maybe_sent && !last.sealed);
+  return { queued: !!entry, checks: result };
 }
 
 export async function photosOf(visit) {
-  const all = await (await db()).getAllFromIndex('photos', 'visit', visit);
+  const all = await photosOfVisit(visit);
   return all.sort((a, b) => (a.taken_at < b.taken_at ? -1 : 1));
 }

@@ -12,6 +12,7 @@
 // photos, plus department_id. expectedSigns(body, signer) picks the right one of the two.
 
 import canonicalize from '../vendor/canonicalize/canonicalize.js';
+import { sha256Hex } from './sha256.js';
 
 // canonicalize checks text with String.prototype.isWellFormed (ES2024: Safari 16.4, Chrome
 // 111). Phones with an older browser get the standard method here, so that they can still seal.
@@ -35,7 +36,7 @@ if (typeof String.prototype.isWellFormed !== "function") {
   });
 }
 
-export { canonicalize };
+export { canonicalize, sha256Hex };
 
 export const NOT_IN_SEAL = ["seal", "revision", "saved_at"];
 export const NOT_IN_CONTENT = [...NOT_IN_SEAL, "signatures"];
@@ -52,12 +53,6 @@ export function canonicalRecord(body) {
 
 export function canonicalContent(body) {
   return canonicalize(without(body, NOT_IN_CONTENT));
-}
-
-export async function sha256Hex(text) {
-  const bytes = typeof text === "string" ? new TextEncoder().encode(text) : text;
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export function contentHash(body) {

@@ -16,7 +16,8 @@
  * requires; the sealed revision and its signatures still go to the server, in order, before it.
  */
 import * as editor from './editor.js';
-import { db, getMeta } from './db.js';
+import { MIN_INSPECTOR_SIGNATURES } from './constants.js';
+import { entryByKey, getMeta } from './db.js';
 import { checks, extraChecks, revisionBody } from './record.js';
 import { expectedSigns, sealOf, validSignatures } from './seal.js';
 import {
@@ -223,7 +224,7 @@ export function signerList(pack, signatures) {
 /** Where the sealed revision is: 'sent' (receipt), 'waiting' (still on the phone), or null. */
 async function sealedState(record) {
   if (!record.sealed_key) return null;
-  const entry = await (await db()).getFromIndex('outbox', 'key', record.sealed_key);
+  const entry = await entryByKey(record.sealed_key);
   if (!entry) return null;
   return entry.status === 'sent' ? 'sent' : entry.status === 'refused' ? 'refused' : 'waiting';
 }
@@ -346,7 +347,7 @@ export function sealProblems(open) {
   const { pack, record, photos } = open;
   const out = [];
   const rules = pack.refusal_rules || {};
-  const min = rules.min_inspector_signatures || 2;
+  const min = rules.min_inspector_signatures || MIN_INSPECTOR_SIGNATURES;
   const { block } = checks(record, photos, pack.result_categories || [], pack.category_rules || null);
   out.push(...block.map((p) => p.text));
   if (record.part) out.push(t('您的部分由组长汇总后统一签名封存。'));

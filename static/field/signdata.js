@@ -8,17 +8,19 @@
  * its bytes). It is queued in the outbox only when the record is sealed; the strokes and the
  * SVG leave the phone only after the server's receipt (the PNG stays for the record view).
  */
-import { db } from './db.js';
-import { canonicalize, sha256Hex } from './seal.js';
+import { SIGNATURE_LIMITS, SIGNER_KINDS } from './constants.js';
+import {
+  deleteSignatures, getSignature, putSignature, queueSignatureUploads,
+  signaturesOfVisit, updateSignature,
+} from './db.js';
+import { newEntry, registerKind } from './outbox.js';
+import { canonicalize } from './seal.js';
+import { sha256Hex } from './sha256.js';
 import { localIso } from './ui.js';
 
-/* The server's thresholds (signing.py: MIN_POINTS, MIN_LENGTH, MIN_BOX_LONG, MIN_BOX_SHORT,
- * MIN_INK_PIXELS), in CSS pixels of the signing canvas and device pixels of the PNG. */
-export const MIN_POINTS = 10;
-export const MIN_LENGTH = 100;
-export const MIN_BOX_LONG = 40;
-export const MIN_BOX_SHORT = 10;
-export const MIN_INK_PIXELS = 100;
+/* The server's thresholds (signing.py), in CSS pixels of the signing canvas and device pixels
+ * of the PNG. */
+export const { MIN_POINTS, MIN_LENGTH, MIN_BOX_LONG, MIN_BOX_SHORT, MIN_INK_PIXELS } = SIGNATURE_LIMITS;
 
 /** {points, length, width, height} of signature_pad strokes, as the server measures them. */
 export function measure(strokes) {
@@ -78,6 +80,8 @@ function cleanStrokes(strokes) {
  *  (`{kind: 'inspector', user_id, name}`, `{kind: 'representative', name, role}` or
  *  `{kind: 'witness', name}`) and the content hash it signs. */
 export async function makeSignature({ uuid, visit, record_id, signer, signs, strokes, svg, pngDataUrl, width, height, display }) {
+  // the server refuses any other signer: better not to keep a signature it will never take
+  if (!SIGNER_KINDS.includes(signer.kind)) throw new Error(`unknown signer kind: ${signer.kind}`);
   const png = pngDataUrl.replace(/^data:image\/png;base64,/, '');
   const clean = cleanStrokes(strokes);
   return {
@@ -114,60 +118,49 @@ export function signatureUpload(s) {
 }
 
 export async function storeSignature(signature) {
-  await (await db()).put('signatures', signature);
-}
-
-export async function getSignature(uuid) {
-  return (await db()).get('signatures', uuid);
+  await putSignature(signature);
 }
 
 export async function signaturesOf(visit) {
-  return (await db()).getAllFromIndex('signatures', 'visit', visit);
+  return signaturesOfVisit(visit);
 }
 
 /** Queue the uploads of these signatures (at sealing), in one transaction. */
 export async function queueSignatures(uuids, user) {
-  const database = await db();
-  const tx = database.transaction(['signatures', 'outbox'], 'readwrite');
-  for (const uuid of uuids) {
-    const s = await tx.objectStore('signatures').get(uuid);
-    if (!s || s.status !== 'draft') continue;
+  await queueSignatureUploads(uuids, (s) => {
+    if (s.status !== 'draft') return null;
     s.status = 'queued';
-    await tx.objectStore('signatures').put(s);
-    await tx.objectStore('outbox').add({
-      key: s.uuid, kind: 'signature', record_id: s.record_id, visit: s.visit, signer: s.signer,
-      status: 'waiting', attempts: 0, next_try: 0, receipt: null, error: null, created_at: localIso(), user,
+    return newEntry('signature', {
+      key: s.uuid, record_id: s.record_id, visit: s.visit, signer: s.signer, created_at: localIso(), user,
     });
-  }
-  await tx.done;
+  });
 }
 
 /** Voided signatures: those never sent leave the phone and the outbox; one that may have
  *  reached the server stays queued (the server keeps it, unlisted). */
 export async function discardSignatures(uuids) {
-  const database = await db();
-  const tx = database.transaction(['signatures', 'outbox'], 'readwrite');
-  for (const uuid of uuids) {
-    const entry = await tx.objectStore('outbox').index('key').get(uuid);
-    if (entry && !(entry.status === 'waiting' && !entry.maybe_sent)) continue;
-    if (entry) await tx.objectStore('outbox').delete(entry.seq);
-    await tx.objectStore('signatures').delete(uuid);
-  }
-  await tx.done;
+  await deleteSignatures(uuids, (entry) => !entry || (entry.status === 'waiting' && !entry.maybe_sent));
 }
 
-/** After the server's receipt: the strokes and the SVG leave the phone; the PNG and the
- *  receipt stay. */
-export async function signatureDelivered(entry, receipt) {
-  const database = await db();
-  const tx = database.transaction('signatures', 'readwrite');
-  const s = await tx.store.get(entry.key);
-  if (s) {
+/* ---------- uploads (the outbox's kind 'signature') ---------- */
+
+/** The upload body is built from the stored data; after the record that lists the signature,
+ *  before the photos. After the server's receipt the strokes and the SVG leave the phone; the
+ *  PNG and the receipt stay. */
+registerKind('signature', {
+  rank: () => 1,
+  async toRequest(entry) {
+    const signature = await getSignature(entry.key);
+    if (!signature || !signature.strokes) throw new Error('签名数据已不在本机');
+    return {
+      url: `/api/v1/field/signatures/${entry.key}`,
+      init: { method: 'PUT', body: JSON.stringify(signatureUpload(signature)), headers: { 'Content-Type': 'application/json' } },
+    };
+  },
+  delivered: (entry, receipt) => updateSignature(entry.key, (s) => {
     s.strokes = null;
     s.svg = null;
     s.status = 'sent';
     s.receipt = receipt;
-    await tx.store.put(s);
-  }
-  await tx.done;
-}
+  }),
+});

@@ -2,19 +2,15 @@
  * anyone signs, and the record view (#/visit/<n>/record) that can be printed from the phone.
  * When online, the record view links the server's 检查记录表 (/visits/<n>/record and .pdf). */
 import * as editor from './editor.js';
-import { ANSWERS, ORDER_KINDS } from './record.js';
+import { ANSWERS, NOTICE_WAYS, ORDER_KINDS, REFUSAL_REASONS, REPRESENTATIVE_ROLES } from './constants.js';
 import { signaturesOf } from './signdata.js';
 import { h, showTime } from './ui.js';
 import { t } from './i18n.js';
 
-export const REASONS = {
-  refused_to_sign: '被检查单位代表拒绝签字',
-  refused_inspection: '被检查单位拒绝接受检查',
-  nobody_present: '现场无人',
-  premises_unreachable: '登记的住所（经营场所）无法进入或联系',
-};
-export const ROLES = { legal_representative: '法定代表人', person_in_charge: '负责人', delegate: '受委托人' };
-const NOTICE = { written: '书面', phone: '电话', fax: '传真' };
+/** Refusal reasons and the representative's roles by code, with the phone's words. */
+export const REASONS = Object.fromEntries(REFUSAL_REASONS);
+export const ROLES = Object.fromEntries(REPRESENTATIVE_ROLES);
+const NOTICE = Object.fromEntries(NOTICE_WAYS);
 
 const label = (pairs, code) => (pairs.find(([c]) => c === code) || [code, code || ''])[1];
 

@@ -4,9 +4,14 @@
  *
  * navigator.locks.request('sync') makes one sync run at a time across every tab of the app;
  * a trigger that finds the lock taken just marks "run again" for the holder in this tab.
+ *
+ * The sync state (phase: idle, sending, offline, error or auth; a message) is this module's
+ * alone: others read it (status()) and change it only through the functions below, so every
+ * listener (onChange) hears of every change.
  */
 import { AuthRequired, Offline, csrfToken } from './api.js';
 import { backoff, nextEntry, resetInterrupted, send } from './outbox.js';
+import { askBackgroundSync } from './swbridge.js';
 import { t } from './i18n.js';
 
 const AFTER_SAVE_MS = 1500;
@@ -17,15 +22,33 @@ let again = false;
 let running = false;
 let user = null;
 const listeners = new Set();
-export const state = { phase: 'idle', message: '', next: 0 };
+const state = { phase: 'idle', message: '', next: 0 };
 
+/** The sync state as it is now (a copy): {phase, message, next}. */
+export function status() {
+  return { ...state };
+}
+
+/** `fn(status)` after every change of the sync state. */
 export function onChange(fn) {
   listeners.add(fn);
 }
 
 function emit(phase, message = '') {
   Object.assign(state, { phase, message });
-  listeners.forEach((fn) => fn(state));
+  listeners.forEach((fn) => fn(status()));
+}
+
+/** The session has ended (a 401 outside the outbox: a screen's own request): the phase is
+ *  'auth' until a sync is asked for again from the button (syncNow) or a run succeeds. */
+export function authRequired(message = '') {
+  emit('auth', message);
+}
+
+/** The "同步" button: whatever stopped the last run (the session, the network), try again now. */
+export function syncNow() {
+  emit('idle');
+  return requestSync('button');
 }
 
 export function setUser(id) {
@@ -37,7 +60,7 @@ export function requestSync(reason = 'manual', afterSave = false) {
   if (afterSave) {
     clearTimeout(soon);
     soon = setTimeout(() => requestSync('save'), AFTER_SAVE_MS);
-    wakeUpLater();
+    askBackgroundSync();
     return Promise.resolve();
   }
   if (navigator.locks && navigator.locks.request) {
@@ -96,12 +119,4 @@ async function runOnce(reason) {
     timer = setTimeout(() => requestSync('timer'), wait);
     emit(error instanceof Offline ? 'offline' : 'error', String(error.message || error));
   }
-}
-
-/** Background Sync where the browser has it: a wake-up for the open pages, nothing more. */
-function wakeUpLater() {
-  if (!('serviceWorker' in navigator)) return;
-  navigator.serviceWorker.ready
-    .then((registration) => registration.sync && registration.sync.register('outbox'))
-    .catch(() => {});
 }

@@ -100,9 +100,3 @@ export function bytes(n) {
   if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MB`;
   return `${(n / 1024 ** 3).toFixed(2)} GB`;
 }
-
-/** SHA-256 of an ArrayBuffer as lower-case hex (crypto.subtle: secure contexts only). */
-export async function sha256hex(buffer) {
-  const digest = await crypto.subtle.digest('SHA-256', buffer);
-  return [...new Uint8Array(digest)].map((v) => v.toString(16).padStart(2, '0')).join('');
-}

@@ -1,21 +1,20 @@
 /* The screens: my visits, one visit, the outbox. The checklist is in checklist.js.
  * Each view is an async function returning an element; app.js puts it in <main>. */
 import { AuthRequired, Offline, getJson, sendJson } from './api.js';
-import { db, getMeta, setMeta } from './db.js';
+import { NOTICE_WAYS, VISIT_STATUSES } from './constants.js';
+import { allPacks, getMeta, setMeta } from './db.js';
 import * as editor from './editor.js';
 import { photoBlock } from './checklist.js';
-import { NOTICE_WAYS, checks } from './record.js';
+import { checks } from './record.js';
 import { allEntries } from './outbox.js';
-import { state as syncState } from './sync.js';
+import { downloadPack } from './packs.js';
+import { status as syncStatus } from './sync.js';
 import { bytes, fill, h, localIso, showTime, today } from './ui.js';
 import { isEnglish, setLanguage, t } from './i18n.js';
 import { jointCard, myPartItems, orderedItems } from './leader.js';
 import { correctionNotice, lockCard, signCard } from './sign.js';
 
-const STATUS = {
-  planned: '待分组', assigned: '待检查', in_progress: '检查中', recorded: '已记录', returned: '退回修改',
-  proposed: '待批准', determined: '已认定', published: '已公示', withheld: '不予公示', closed: '已结束',
-};
+const STATUS = Object.fromEntries(VISIT_STATUSES);
 const EMPLOYER_LABELS = {
   name: '单位名称', credit_code: '统一社会信用代码', address: '住所（经营场所）',
   legal_representative: '法定代表人', contact_person: '联系人', contact_phone: '联系电话',
@@ -43,8 +42,7 @@ export async function visitsView(ctx) {
     list = cached ? cached.list : [];
     note = cached ? t('离线显示：{0} 的列表', showTime(cached.at)) : t('离线，且本机还没有检查列表');
   }
-  const database = await db();
-  const packs = new Map((await database.getAll('packs')).map((p) => [p.number, p]));
+  const packs = new Map((await allPacks()).map((p) => [p.number, p]));
   root.append(h('h2', { class: 'page-title' }, t('我的检查')));
   if (note) root.append(h('p', { class: 'notice' }, note));
   if (ctx.iosHint()) {
@@ -127,17 +125,6 @@ function visitCard(visit, stored, ctx) {
     h('div', { class: 'actions' },
       download,
       stored ? h('a', { class: 'button primary', href: `#/visit/${visit.number}` }, t('开始检查')) : null));
-}
-
-export async function downloadPack(number, ctx) {
-  const { json, response } = await getJson(`/api/v1/field/visits/${encodeURIComponent(number)}/pack`);
-  await (await db()).put('packs', {
-    number, pack: json, etag: response.headers.get('ETag'), downloaded_at: localIso(),
-  });
-  ctx.requestPersist();
-  // a visit sealed on another device: its record comes with the pack, for offline use
-  const server = await editor.serverRecord(number, { force: true });
-  if (server.phase === 'auth') ctx.authRequired();
 }
 
 /* ---------- one visit ---------- */
@@ -352,10 +339,11 @@ export async function outboxView(ctx) {
   root.append(h('h2', { class: 'page-title' }, t('上传记录')));
   root.append(h('p', { class: 'summary' },
     t('等待 {0} · 正在上传 {1} · 已上传 {2} · 被拒绝 {3}', count('waiting'), count('sending'), count('sent'), count('refused'))));
-  if (syncState.phase === 'auth') {
+  const sync = syncStatus();
+  if (sync.phase === 'auth') {
     root.append(h('p', { class: 'notice warn' }, t('登录已过期。本机数据都还在，请重新登录后继续上传。')));
-  } else if (syncState.phase === 'offline' || syncState.phase === 'error') {
-    root.append(h('p', { class: 'notice' }, t('暂时无法上传（{0}），稍后自动重试。', syncState.message)));
+  } else if (sync.phase === 'offline' || sync.phase === 'error') {
+    root.append(h('p', { class: 'notice' }, t('暂时无法上传（{0}），稍后自动重试。', sync.message)));
   }
   root.append(h('ul', { class: 'outbox' }, entries.map(entryRow)));
   if (!entries.length) root.append(h('p', { class: 'empty' }, t('还没有需要上传的内容。')));

@@ -81,8 +81,9 @@ def test_every_role_signs_in_and_out(request, live_server, login, size, username
     assert path_of(page) == "/login"
     expect(page.locator('input[name="password"]')).to_be_visible()
     expect(page.locator("details.user-menu")).to_have_count(0)
-    page.goto(live_server + "/")  # the session is gone: the home page asks to sign in again
-    assert path_of(page) == "/login"
+    # the session is gone: the front door leads to the public portal, not to the user's home
+    page.goto(live_server + "/")
+    assert path_of(page) == "/public/"
 
 
 def test_login_page_fits_a_phone(phone, live_server):
@@ -157,7 +158,7 @@ def test_wrong_password_is_refused_on_the_page(request, live_server, login, watc
     expect(page.locator('input[name="password"]')).to_be_visible()
     expect(page.locator("details.user-menu")).to_have_count(0)
     page.goto(live_server + "/")
-    assert path_of(page) == "/login"
+    assert path_of(page) == "/public/"
 
 
 FOCUS_STYLE = """() => {

@@ -10,14 +10,14 @@ CODE = """
 import json, sys
 from app import app
 from inspection.core import operations as ops
-from inspection.draws import team_ops
+from inspection.draws.team import queries as team_queries
 with app.app_context():
     me, partner = ops.find_user("inspector1"), ops.find_user(sys.argv[1])
-    accounts = [sum(1 for m in team_ops.members_of(a.visit)
-                    if team_ops.inspectors_by_id([m.inspector_id])[m.inspector_id].user_id)
-                for a in team_ops.my_visits(me)]
+    accounts = [sum(1 for m in team_queries.members_of(a.visit)
+                    if team_queries.inspectors_by_id([m.inspector_id])[m.inspector_id].user_id)
+                for a in team_queries.my_visits(me)]
     print(json.dumps({"partner": partner is not None, "accounts": accounts,
-                      "partner_visits": len(team_ops.my_visits(partner)) if partner else 0}))
+                      "partner_visits": len(team_queries.my_visits(partner)) if partner else 0}))
 """
 
 

@@ -3,6 +3,7 @@ role matrix holds. The tests walk app.url_map, so a new view is covered the day 
 import re
 
 import pytest
+from werkzeug.routing.converters import NumberConverter
 
 from inspection.core.access import LOGIN, PUBLIC, access_of
 from inspection.core.models import Role
@@ -21,6 +22,14 @@ ALLOWED_ANONYMOUS = {
     "public_draws.verifier",
     "public_draws.engine",
     "public_draws.assigner",
+    "public_draws.log_checker",
+    # The public log of draws: checkpoint, tiles, entries, and the witness to run on them.
+    "public_log.index",
+    "public_log.checkpoint",
+    "public_log.tile",
+    "public_log.entries",
+    "public_log.witness_source",
+    "public_log.tlog_source",
     # The field app's manifest and service worker carry no data; browsers fetch them
     # without cookies at times (issue 5).
     "field.manifest",
@@ -33,7 +42,29 @@ ALLOWED_ANONYMOUS = {
     "public_results.results_json",
     "public_results.show",
     "public_results.objection",
+    # The public portal (一公开): the catalogue as published, published plans, approved tasks,
+    # every draw's commitment, the results as CSV; each list also as JSON (docs/portal.md).
+    "portal.home",
+    "portal.catalogue",
+    "portal.catalogue_json",
+    "portal.catalogue_item",
+    "portal.catalogue_item_json",
+    "portal.plans",
+    "portal.plans_json",
+    "portal.plan",
+    "portal.plan_json",
+    "portal.tasks",
+    "portal.tasks_json",
+    "portal.task",
+    "portal.task_json",
+    "portal.draws",
+    "portal.draws_json",
+    "portal.results_csv",
 }
+
+#: Protected endpoints that send a visitor who is not signed in to a public page rather than
+#: to the sign-in page: the front door of the site leads the public to the portal.
+FRONT_DOORS = {"/": "/public/"}
 
 
 def _rules(app):
@@ -45,8 +76,7 @@ def _rules(app):
 def _url(rule) -> str:
     url = rule.rule
     for arg in rule.arguments:
-        conv = rule._converters[arg].__class__.__name__
-        value = "1" if conv in ("IntegerConverter", "NumberConverter") else "x"
+        value = "1" if isinstance(rule._converters[arg], NumberConverter) else "x"
         url = re.sub(r"<[^>]*\b" + arg + r">", value, url)
     return url
 
@@ -80,7 +110,7 @@ def test_every_protected_endpoint_refuses_anonymous(app, client):
             assert response.get_json()["error"]["code"] == "unauthorized"
         else:
             assert response.status_code == 302, (method, url, response.status_code)
-            assert response.headers["Location"].startswith("/login")
+            assert response.headers["Location"].startswith(FRONT_DOORS.get(url, "/login"))
         checked += 1
     assert checked >= 10
 

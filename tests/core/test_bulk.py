@@ -2,7 +2,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from inspection.core.bulk import _sqlite_literal, bulk_insert
+from inspection.core.bulk import _sqlite_literal, bulk_insert, text_column
 from inspection.core.models import Department
 from inspection.extensions import db
 
@@ -41,3 +41,16 @@ def test_sqlite_literals():
     assert _sqlite_literal("it's") == "'it''s'"
     assert _sqlite_literal("a\x00b") is None          # bound as a parameter instead
     assert _sqlite_literal(1.5) is None and _sqlite_literal(b"x") is None
+
+
+def test_codes_come_as_one_text_or_row_by_row(app, department):
+    with app.app_context():
+        query = select(Department.code).order_by(Department.code)
+        before = text_column(query)
+        db.session.add(Department(name="换行", code="ZZ\nA"))
+        db.session.flush()
+        codes = text_column(query)
+        # a code holding a line feed would split in two: the rows are read one by one
+        assert codes == [*before, "ZZ\nA"] and codes == list(db.session.scalars(query))
+        assert text_column(query.where(Department.code == "none")) == []
+        db.session.rollback()

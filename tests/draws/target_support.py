@@ -3,8 +3,9 @@ departments, the standard catalogue, employers of every grade, an approved plan 
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -13,18 +14,37 @@ from inspection.catalogue.demo import seed_catalogue
 from inspection.catalogue.models import CheckItem
 from inspection.core import operations as core_ops
 from inspection.core.models import User
+from inspection.core.timeutil import LOCAL
 from inspection.directory import credit_code as cc
 from inspection.directory.employers import operations as employers
 from inspection.directory.employers.demo import seed_regions
 from inspection.directory.models import Employer
-from inspection.draws import target, verify
+from inspection.draws.engine import verify
+from inspection.draws.target import operations as target
 from inspection.extensions import db
 from inspection.planning.models import AnnualPlan, Task, TaskDepartment, TaskItem
 
 from helpers import replayed
 
 SECRETS = {"劳动保障监察": "a1" * 16, "法制机构": "b2" * 16}
-SOURCE = [{"name": "中国福利彩票3D 2026088期开奖号码", "expected_at": "2026-04-02T21:15:00+08:00"}]
+#: The public source the tests declare (its name; :func:`soon` adds its time).
+SOURCE = [{"name": "中国福利彩票3D 2026088期开奖号码"}]
+#: How long after it is declared the tests' source becomes known: longer than a preparation
+#: takes, so that the commitment comes first, as the server requires.
+KNOWN_AFTER = timedelta(seconds=0.4)
+
+
+def soon(sources=SOURCE, after: timedelta = KNOWN_AFTER) -> list[dict]:
+    """``sources`` declared as known a moment from now (Beijing time, to the microsecond)."""
+    at = (datetime.now(LOCAL) + after).isoformat(timespec="microseconds")
+    return [dict(source, available_at=at) for source in sources]
+
+
+def wait_until_known(sources) -> None:
+    """Sleep until every source's value is known: the draw may then be executed."""
+    latest = max((datetime.fromisoformat(s["available_at"]) for s in sources), default=None)
+    if latest is not None:
+        time.sleep(max(0.0, (latest - datetime.now(LOCAL)).total_seconds()) + 0.001)
 
 
 def unique_codes(n: int, seed: int = 11) -> list[str]:
@@ -101,10 +121,16 @@ def secret_specs(secrets: dict[str, str] = SECRETS) -> list[dict]:
     return [{"party": p, "sha256": verify.secret_commitment(s)} for p, s in secrets.items()]
 
 
-def prepare(world: World, task_id: int, mode: str = "public", sources=SOURCE,
+def prepare(world: World, task_id: int, mode: str = "public", sources=None,
             secrets: dict[str, str] = SECRETS):
-    return target.prepare_target_draw(task_id, mode, sources if mode == "public" else [],
-                                      secret_specs(secrets), office(world))
+    """Prepare; with the default source (known a moment later), return once it is known, so
+    that the draw can be executed at once."""
+    specs, actor = secret_specs(secrets), office(world)
+    declared = (soon() if sources is None else sources) if mode == "public" else []
+    prepared = target.prepare_target_draw(task_id, mode, declared, specs, actor)
+    if sources is None:
+        wait_until_known(declared)
+    return prepared
 
 
 def execute(world: World, draw_id: int, values=("5 0 8",), secrets: dict[str, str] = SECRETS):

@@ -14,15 +14,18 @@ from inspection.core import operations as core_ops
 from inspection.core.models import User
 from inspection.directory.inspectors import operations as inspector_ops
 from inspection.directory.models import Inspector
-from inspection.draws import team_ops, verify
+from inspection.draws.engine import verify
+from inspection.draws.team import operations as team_ops
+from inspection.draws.team import queries as team_queries
 from inspection.extensions import db
 from inspection.fieldwork.models import Visit, VisitTask
 
 from helpers import replayed
-from target_support import build_world, execute, make_task, prepare
+from target_support import build_world, execute, make_task, prepare, soon, wait_until_known
 
 PASSWORD = "Correct-horse-42"
 SECRETS = {"office": "c3" * 16, "supervisor": "d4" * 16}
+#: The public source the tests declare (its name; target_support.soon adds its time).
 SOURCE = [{"name": "中国福利彩票双色球 2026040 期开奖号码"}]
 REGIONS = ("370305001", "370305002")
 
@@ -83,7 +86,7 @@ def approver(bureau: Bureau) -> User:
 
 
 def task(bureau: Bureau):
-    return team_ops.get_task(bureau.task_id)
+    return team_queries.get_task(bureau.task_id)
 
 
 def visits(bureau: Bureau) -> list[Visit]:
@@ -97,10 +100,16 @@ def secret_specs(secrets=SECRETS) -> list[dict]:
 
 
 def prepare_team(bureau: Bureau, department_id: int | None = None, mode: str = "public"):
-    return team_ops.prepare_team_draw(
-        task(bureau), department_id or bureau.lead_id, mode=mode,
-        declared_sources=SOURCE if mode == "public" else [],
-        secret_specs=secret_specs() if mode != "system" else [], actor=office(bureau))
+    """Prepare; in the public mode, return once the source (known a moment later) is known,
+    so that the draw can be executed at once."""
+    the_task, actor = task(bureau), office(bureau)
+    specs = secret_specs() if mode != "system" else []
+    declared = soon(SOURCE) if mode == "public" else []
+    prepared = team_ops.prepare_team_draw(
+        the_task, department_id or bureau.lead_id, mode=mode, declared_sources=declared,
+        secret_specs=specs, actor=actor)
+    wait_until_known(declared)
+    return prepared
 
 
 def execute_team(bureau: Bureau, draw_id: int, values=("3 11 17 22 28 31 9",), secrets=SECRETS):

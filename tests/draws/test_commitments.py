@@ -7,10 +7,12 @@ import pytest
 from inspection.core.errors import Conflict, ValidationFailed
 from inspection.core.models import AuditEntry
 from inspection.draws import commitments as c
-from inspection.draws import verify
+from inspection.draws.engine import verify
 from inspection.draws.models import Draw, DrawSelection
 from inspection.extensions import db
 from inspection.planning.models import AnnualPlan, Task
+
+from target_support import soon, wait_until_known
 
 
 @pytest.fixture
@@ -30,12 +32,13 @@ IDS = [f"91370305MA{n:07d}X" for n in range(50)]
 def _prepare(task_id, mode="public", secrets=(("office", "s3cret-office-0001"),
                                               ("supervisor", "s3cret-supervisor-2"))):
     specs = [c.SecretSpec(p, verify.secret_commitment(s)) for p, s in secrets]
+    declared = soon([{"name": "福彩3D 2026001期"}]) if mode == "public" else []
     draw = c.prepare(kind="target", task_id=task_id, task_label={"id": task_id},
                      pools=[c.PoolSpec("A", IDS[:30], 3), c.PoolSpec("B", IDS[30:], 5)],
-                     entropy_mode=mode,
-                     declared_sources=[{"name": "福彩3D 2026001期"}] if mode == "public" else [],
+                     entropy_mode=mode, declared_sources=declared,
                      secret_specs=specs, parameters={"ratio": {"A": "0.10"}}, actor=None)
     db.session.commit()
+    wait_until_known(declared)
     return draw.id
 
 
@@ -136,3 +139,32 @@ def test_two_workers_execute_at_once_one_result(app, task_id):
         draw = db.session.get(Draw, draw_id)
         assert db.session.query(DrawSelection).filter_by(draw_id=draw_id).count() == 8
         assert c.verify_draw(draw) == []
+
+
+def test_draws_prepared_at_once_get_distinct_consecutive_numbers(app, task_id):
+    """Public numbers are allocated by one atomic step, not counted and incremented: eight
+    preparations at the same moment get DRAW-<year>-0001 to -0008, and none fails."""
+    n = 8
+    barrier = threading.Barrier(n)
+    numbers, failures = [], []
+
+    def run():
+        with app.app_context():
+            try:
+                barrier.wait()
+                draw_id = _prepare(task_id)
+                numbers.append(db.session.get(Draw, draw_id).public_id)
+            except Exception as error:  # noqa: BLE001 - any failure is the defect
+                db.session.rollback()
+                failures.append(repr(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    year = numbers[0].split("-")[1]
+    assert sorted(numbers) == [f"DRAW-{year}-{k:04d}" for k in range(1, n + 1)]

@@ -19,14 +19,18 @@ from inspection.directory.credit_code import random_code
 from inspection.directory.employers import operations as employers
 from inspection.directory.inspectors import operations as inspector_ops
 from inspection.directory.models import Employer, Inspector, Region
-from inspection.draws import commitments, target, team_ops, verify
+from inspection.draws import commitments
+from inspection.draws.engine import verify
 from inspection.draws.models import Draw, TeamMember
+from inspection.draws.target import operations as target
+from inspection.draws.team import queries as team_queries
 from inspection.extensions import db
 from inspection.fieldwork.models import Visit, VisitTask
 from inspection.planning import operations as planning
 from inspection.planning.models import Task
 
 from helpers import Client
+from target_support import soon, wait_until_known
 from team_support import english
 
 ENGINE_DIR = Path(verify.__file__).resolve().parent
@@ -97,10 +101,12 @@ def _setup(app, department, make_user):
         employers.confirm_current(office)
         inspector_ops.confirm_current(office)
         secrets = {"bureau": "ab" * 16, "supervisor": "cd" * 16}
+        declared = soon([{"name": "中国福利彩票3D 2026088期开奖号码"}])
         prepared = target.prepare_target_draw(
-            task.id, "public", [{"name": "中国福利彩票3D 2026088期开奖号码"}],
+            task.id, "public", declared,
             [{"party": p, "sha256": verify.secret_commitment(s)} for p, s in secrets.items()],
             office)
+        wait_until_known(declared)
         target.execute_target_draw(prepared.draw.id, ["5 0 8"], secrets, office)
         task = db.session.get(Task, task.id)
         assert task.status == "targets_drawn"
@@ -143,8 +149,9 @@ def _verify_standalone(app, office, draw_id, tmp_path):
         (folder / file).write_bytes((ENGINE_DIR / file).read_bytes())
     (folder / "record.json").write_text(json.dumps(record, ensure_ascii=False), "utf-8")
     (folder / name).write_bytes(pool_bytes)
-    run = subprocess.run([sys.executable, "-I", "-S", "verify.py", "record.json", name],
-                         cwd=folder, capture_output=True, text=True)
+    # --no-log: the public log is checked by tests/draws/test_tlog_app.py.
+    run = subprocess.run([sys.executable, "-I", "-S", "verify.py", "--no-log", "record.json",
+                          name], cwd=folder, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.strip().endswith("OK")
     return record
@@ -215,4 +222,4 @@ def test_from_plan_to_assignments(app, department, make_user, tmp_path):
     english(idle)
     assert "not linked" in idle.get("/my/visits").get_data(as_text=True)
     with app.app_context():
-        assert team_ops.public_substitutions(team_ops.get_draw(lead_draw)) == []
+        assert team_queries.public_substitutions(team_queries.get_draw(lead_draw)) == []

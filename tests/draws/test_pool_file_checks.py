@@ -6,7 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inspection.draws import commitments, verify
+from inspection.draws import commitments
+from inspection.draws.engine import verify
 
 #: Characters that make lines interesting: white space of every kind, line breaks, non-ASCII.
 ODD = ["\n", " ", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\xa0", "\u2028",
@@ -78,7 +79,7 @@ def test_parsed_ids_are_taken_only_for_the_same_bytes():
 @given(st.lists(st.sampled_from(["91A", "91B", "91C", "92A", "9", "A"]), max_size=8),
        st.sampled_from([0, 1, 2]))
 def test_pools_made_by_grade_say_whether_they_are_increasing(codes, cap):
-    from inspection.draws import target
+    from inspection.draws.target import operations as target
 
     pools = target.pools_by_grade({"A": list(codes)}, {"91B": 2}, cap, {"A": "0.5"})
     pool = pools.pools[0]

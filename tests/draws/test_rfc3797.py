@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from inspection.draws import rfc3797
-from inspection.draws.rfc3797 import key_string, select, trace
+from inspection.draws.engine import rfc3797
+from inspection.draws.engine.rfc3797 import key_string, select, trace
 
 # RFC 3797 section 6, "A Fully Worked Example".
 RFC_SOURCES = [9319, [2, 5, 12, 8, 10], [9, 18, 26, 34, 41, 45]]

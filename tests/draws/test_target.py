@@ -10,8 +10,9 @@ from inspection.catalogue.models import CheckItemVersion
 from inspection.core.errors import Conflict, ValidationFailed
 from inspection.directory.employers import operations as employers
 from inspection.directory.models import Employer
-from inspection.draws import commitments, target
+from inspection.draws import commitments
 from inspection.draws.models import Draw, DrawSelection
+from inspection.draws.target import operations as target
 from inspection.extensions import db
 from inspection.fieldwork import visits
 from inspection.fieldwork.models import Visit, VisitTask
@@ -340,17 +341,3 @@ def test_a_pool_file_changed_in_the_store_stops_the_execution(app, world):
         assert db.session.scalar(select(func.count(Visit.id))) == 0
         assert db.session.scalar(select(func.count(DrawSelection.id))) == 0
 
-
-def test_codes_come_as_one_text_or_row_by_row(app, department):
-    from inspection.core.models import Department
-
-    with app.app_context():
-        query = select(Department.code).order_by(Department.code)
-        before = target._codes(query)
-        db.session.add(Department(name="换行", code="ZZ\nA"))
-        db.session.flush()
-        codes = target._codes(query)
-        # a code holding a line feed would split in two: the rows are read one by one
-        assert codes == [*before, "ZZ\nA"] and codes == list(db.session.scalars(query))
-        assert target._codes(query.where(Department.code == "none")) == []
-        db.session.rollback()

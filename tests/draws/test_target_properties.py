@@ -7,7 +7,9 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inspection.draws import rfc3797, target, verify
+from inspection.draws import entropy
+from inspection.draws.engine import rfc3797, verify
+from inspection.draws.target import operations as target
 
 GRADES = "ABCD"
 CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -133,5 +135,5 @@ def test_verifier_catches_any_change_of_a_pool_file_or_a_source_value(data, sour
 
 
 def test_split_values_accepts_chinese_separators():
-    assert target.split_values(" 5，0、8 ") == ["5", "0", "8"]
-    assert target.split_values("03 09 12,18;25") == ["03", "09", "12", "18", "25"]
+    assert entropy.split_values(" 5，0、8 ") == ["5", "0", "8"]
+    assert entropy.split_values("03 09 12,18;25") == ["03", "09", "12", "18", "25"]

@@ -3,13 +3,13 @@ import re
 
 from sqlalchemy import func, select
 
-from inspection.draws import target
 from inspection.draws.models import Draw
+from inspection.draws.target import operations as target
 from inspection.extensions import db
 from inspection.fieldwork.models import Visit
 
-from target_support import (SECRETS, SOURCE, execute, make_task, prepare, secret_specs,
-                            world)  # noqa: F401
+from target_support import (SECRETS, SOURCE, execute, make_task, prepare, secret_specs, soon,
+                            wait_until_known, world)  # noqa: F401
 
 
 def test_wizard_prepare_with_generated_secret_then_execute(app, world, login_as):
@@ -23,9 +23,10 @@ def test_wizard_prepare_with_generated_secret_then_execute(app, world, login_as)
     html = new.get_data(as_text=True)
     assert "Confirmed current" in html or "已确认" in html
     own_hash = secret_specs({"劳动保障监察": SECRETS["劳动保障监察"]})[0]["sha256"]
+    declared = soon()
     response = c.post_form(f"/draws/tasks/{task_id}/new", {
         "mode": "public", "sources-0-name": SOURCE[0]["name"],
-        "sources-0-expected_at": "2026-04-02 21:15",
+        "sources-0-available_at": declared[0]["available_at"],
         "parties-0-party": "劳动保障监察", "parties-0-sha256": own_hash,
         "parties-1-party": "法制机构", "parties-1-generate": "y"})
     assert response.status_code == 201, response.get_data(as_text=True)[:3000]
@@ -38,6 +39,7 @@ def test_wizard_prepare_with_generated_secret_then_execute(app, world, login_as)
         draw_id, public_id = draw.id, draw.public_id
     shown = c.get(f"/draws/{draw_id}").get_data(as_text=True)
     assert generated not in shown and public_id in shown
+    wait_until_known(declared)
 
     bad = c.post_form(f"/draws/{draw_id}/execute", {
         "values-0": "5 0 8", "secrets-0-party": "劳动保障监察",

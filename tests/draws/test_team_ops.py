@@ -10,9 +10,13 @@ from inspection.core.errors import Conflict, PermissionDenied, ValidationFailed
 from inspection.core.models import AuditEntry
 from inspection.directory.inspectors import operations as inspector_ops
 from inspection.directory.models import Inspector
-from inspection.draws import commitments, team_ops, teams
+from inspection.draws import commitments
+from inspection.draws.engine import teams
 from inspection.draws.models import (DrawSelection, InspectorExclusion, Substitution,
                                      TeamMember, TeamReserve)
+from inspection.draws.team import eligibility as team_eligibility
+from inspection.draws.team import operations as team_ops
+from inspection.draws.team import queries as team_queries
 from inspection.extensions import db
 from inspection.planning.models import Task
 
@@ -55,7 +59,7 @@ def test_team_draw_assigns_every_visit_and_verifies(app, department):
         assert db.session.get(Task, b.task_id).status == "teams_drawn"
         sel = db.session.scalars(select(DrawSelection).where(
             DrawSelection.draw_id == draw.id)).all()
-        assert all(s.inspector_id == team_ops.key_id(s.candidate) for s in sel)
+        assert all(s.inspector_id == team_queries.key_id(s.candidate) for s in sel)
         actions = [e.action for e in db.session.scalars(select(AuditEntry)
                                                          .order_by(AuditEntry.seq))]
         assert actions[-1] == "team.assign"
@@ -89,13 +93,13 @@ def test_exclusions_are_recorded_with_their_reasons(app, department):
         assert not any(r.inspector_id == expert for r in rows)
         params = draw.commitment["parameters"]
         first = params["visits"][0]
-        assert team_ops.inspector_key(ids[0]) not in first["eligible"]
-        assert {"inspector": team_ops.inspector_key(ids[0]), "reasons": ["conflict"]} \
+        assert team_queries.inspector_key(ids[0]) not in first["eligible"]
+        assert {"inspector": team_queries.inspector_key(ids[0]), "reasons": ["conflict"]} \
             in first["excluded"]
-        assert team_ops.inspector_key(ids[0]) in params["visits"][1]["eligible"]
-        pool_keys = set(draw.commitment["parameters"]["roster"])
-        assert team_ops.inspector_key(expiring) not in pool_keys
-        assert team_ops.inspector_key(on_leave) not in pool_keys
+        assert team_queries.inspector_key(ids[0]) in params["visits"][1]["eligible"]
+        pool_keys = {k for v in params["visits"] for k in v["eligible"]}
+        assert team_queries.inspector_key(expiring) not in pool_keys
+        assert team_queries.inspector_key(on_leave) not in pool_keys
         draw = execute_team(b, draw.id)
         assert ids[0] not in {m.inspector_id for m in active(vs[0].id)}
         assert ids[0] not in {r.inspector_id for r in db.session.scalars(
@@ -112,12 +116,12 @@ def test_optional_recusal_same_region_and_last_inspector(app, department):
         same = [i for i in ids if inspector_ops.get_inspector(i).home_region_code == region]
         assert same
         with recusal_settings(RECUSE_SAME_REGION=True):
-            found = team_ops.eligibility(task(b), task(b).lead_department, True)
+            found = team_eligibility.eligibility(task(b), task(b).lead_department, True)
         excluded = {i.id: r for i, r in found.visits[0].excluded}
         assert set(same) == set(excluded) and all(r == ["same_region"]
                                                   for r in excluded.values())
         # without the setting nobody is recused for the region
-        found = team_ops.eligibility(task(b), task(b).lead_department, True)
+        found = team_eligibility.eligibility(task(b), task(b).lead_department, True)
         assert found.visits[0].excluded == []
         # last inspector: members of the employer's previous visit are recused
         draw_teams(b)
@@ -128,7 +132,7 @@ def test_optional_recusal_same_region_and_last_inspector(app, department):
         db.session.commit()
         before = {m.inspector_id for m in active(vs[0].id)}
         with recusal_settings(RECUSE_LAST_INSPECTOR=True):
-            reasons = {i.id: team_ops.visit_reasons(i, later, later.employer)
+            reasons = {i.id: team_eligibility.visit_reasons(i, later, later.employer)
                        for i in db.session.scalars(select(Inspector).where(
                            Inspector.department_id == department))}
         assert {i for i, r in reasons.items() if "last_inspector" in r} == before
@@ -150,7 +154,7 @@ def test_prepare_refuses_a_visit_without_enough_inspectors(app, department):
         assert vs[0].number not in err.value.message
         assert len(err.value.fields["department_id"]) == 1
         db.session.rollback()
-        assert team_ops.current_draw(task(b), department) is None
+        assert team_queries.current_draw(task(b), department) is None
 
 
 def test_prepare_needs_a_current_inspectors_directory_and_targets(app, department):
@@ -176,7 +180,7 @@ def test_joint_task_draws_per_department_with_the_leader_from_the_lead(app, depa
     with app.app_context():
         b = build_bureau(department, employers=3, lead_inspectors=4, social_inspectors=2,
                          joint=True)
-        depts = [d.id for d, _ in team_ops.task_departments(task(b))]
+        depts = [d.id for d, _ in team_queries.task_departments(task(b))]
         assert depts == [department, b.social_id]
         social = draw_teams(b, b.social_id)
         assert social.commitment["parameters"]["required_per_visit"] == 1
@@ -194,7 +198,7 @@ def test_joint_task_draws_per_department_with_the_leader_from_the_lead(app, depa
             assert leaders[0].draw_id == lead.id
             first = lead.record["assignment"][[e["visit"] for e in
                                                lead.record["assignment"]].index(visit.number)]
-            assert team_ops.inspector_key(leaders[0].inspector_id) == first["team"][0]
+            assert team_queries.inspector_key(leaders[0].inspector_id) == first["team"][0]
             assert sum(m.department_id == b.social_id for m in members) == 1
             assert visit.status == "assigned"
         assert db.session.get(Task, b.task_id).status == "teams_drawn"
@@ -232,13 +236,13 @@ def test_substitution_by_reserve(app, department):
         newcomer = next(m for m in now if m.inspector_id == first_reserve.inspector_id)
         assert newcomer.source == "reserve" and newcomer.is_leader   # takes the leader's place
         assert first_reserve.used_at is not None
-        public = team_ops.public_substitutions(draw)
+        public = team_queries.public_substitutions(draw)
         assert public == [{"visit": visit.number,
-                           "replaced": team_ops.inspector_key(member.inspector_id),
-                           "replacement": team_ops.inspector_key(first_reserve.inspector_id),
+                           "replaced": team_queries.inspector_key(member.inspector_id),
+                           "replacement": team_queries.inspector_key(first_reserve.inspector_id),
                            "reason": "health", "mode": "reserve",
                            "approved_at": public[0]["approved_at"]}]
-        assert team_ops.public_team_record(draw)["substitutions"] == public
+        assert team_queries.public_team_record(draw)["substitutions"] == public
         # the record and its verification are untouched by a substitution
         assert commitments.verify_draw(draw) == []
         actions = [e.action for e in db.session.scalars(select(AuditEntry)
@@ -290,7 +294,7 @@ def test_substitution_refused_without_reason_or_by_a_non_approver(app, departmen
         with pytest.raises(Conflict):
             team_ops.decide_substitution(sub, approve=True, mode="reserve", actor=approver(b))
         db.session.rollback()
-        assert team_ops.public_substitutions(team_ops.get_draw(member.draw_id)) == []
+        assert team_queries.public_substitutions(team_queries.get_draw(member.draw_id)) == []
 
 
 def test_reserve_exhausted_asks_for_the_approvers_choice(app, department):
@@ -335,4 +339,4 @@ def test_two_workers_execute_a_team_draw_at_once_one_result(app, department):
     with app.app_context():
         assert db.session.scalar(select(func.count(TeamMember.id))) == 4
         assert db.session.scalar(select(func.count(TeamReserve.id))) == 2
-        assert commitments.verify_draw(team_ops.get_draw(draw_id)) == []
+        assert commitments.verify_draw(team_queries.get_draw(draw_id)) == []

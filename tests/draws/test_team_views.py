@@ -5,12 +5,13 @@ from sqlalchemy import select
 
 from inspection.core.models import User
 from inspection.directory.models import Inspector
-from inspection.draws import team_ops
 from inspection.draws.models import Draw, Substitution, TeamMember
+from inspection.draws.team import queries as team_queries
 from inspection.extensions import db
 
 from team_support import (SECRETS, SOURCE, build_bureau, draw_teams, english, secret_specs,
                           visits)
+from target_support import soon, wait_until_known
 
 
 def _bureau(app, department, **kw):
@@ -31,8 +32,9 @@ def test_office_prepares_and_executes_through_the_pages(app, department, login_a
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Eligibility preview" in html or "eligible" in html.lower()
+    declared = soon(SOURCE)
     form = {"department": str(department), "mode": "public",
-            "source_1": SOURCE[0]["name"], "source_1_at": "",
+            "source_1": SOURCE[0]["name"], "source_1_at": declared[0]["available_at"],
             "party_1": "office", "sha256_1": secret_specs()[0]["sha256"],
             "party_2": "supervisor", "sha256_2": secret_specs()[1]["sha256"]}
     response = office.post_form(f"/teams/tasks/{b.task_id}/prepare", form,
@@ -42,6 +44,7 @@ def test_office_prepares_and_executes_through_the_pages(app, department, login_a
     draw_id = int(re.search(r"/teams/draws/(\d+)", draw_path).group(1))
     page = office.get(draw_path).get_data(as_text=True)
     assert "Execute the team draw" in page
+    wait_until_known(declared)
     # a wrong secret: refused, nothing assigned
     bad = office.post_form(f"/teams/draws/{draw_id}/execute",
                            {"source_0": "3 11 17", "secret_0": SECRETS["office"],
@@ -177,7 +180,7 @@ def test_api_prepare_execute_and_substitute_by_choice(app, department, login_as)
                        json={"reason": "recusal", "note": "发现亲属关系"})
     assert asked.status_code == 201
     sub = asked.get_json()
-    choice = team_ops.key_id(teams[0]["reserve"][-1])
+    choice = team_queries.key_id(teams[0]["reserve"][-1])
     approver = english(login_as("approver"))
     with app.app_context():  # substitutions are approved by the head (APPROVE_SUBSTITUTION)
         db.session.scalar(select(User).where(User.username == "u_approver")).position = "head"

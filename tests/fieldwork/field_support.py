@@ -60,7 +60,7 @@ def drawn(department: int) -> Field:
         TeamMember.inspector_id == me, TeamMember.replaced_at.is_(None)))}
     on_first = {m.inspector_id for m in team}
     other = next(i for i in b.inspectors[department] if i not in on_first)
-    from inspection.fieldwork.operations import _versions
+    from inspection.fieldwork.common import visit_versions as _versions
     versions = _versions(vs[0])
     version, code = versions[0]
     return Field(mine=vs[0].number, others=[v.number for v in vs if v.id not in mine],

@@ -115,10 +115,17 @@ def test_an_svg_with_scripts_or_links_is_refused(app, department, login_as):
                 clean.replace("<path ", '<path onclick="x()" ', 1),
                 clean.replace("</svg>", '<image href="http://x/y.png"/></svg>'),
                 '<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "b">]>' + clean,
+                '<?xml-stylesheet type="text/css" href="http://x/s.css"?>' + clean,
+                '<?xml version="1.0"?><?xml-stylesheet href="s.xsl"?>' + clean,
+                clean.replace("</svg>", "<?php echo 1; ?></svg>"),
                 "<html/>", "not xml"):
         body = signature_body(field.mine, representative(), SIGNS, data, svg=bad)
         assert "svg" in _error(put_signature(client, new_key(), body), 422)["fields"], bad
     assert _count(app) == 0
+    # The XML declaration alone is fine.
+    body = signature_body(field.mine, representative(), SIGNS, data,
+                          svg='<?xml version="1.0" encoding="UTF-8"?>' + clean)
+    assert put_signature(client, new_key(), body).status_code == 201
 
 
 def test_signers(app, department, login_as):

@@ -150,7 +150,7 @@ def world(app):
         numbers = {k: v.number for k, v in zip(keys, vs)}
         employers = {k: v.employer.name for k, v in zip(keys, vs)}
         codes = {k: v.employer.credit_code for k, v in zip(keys, vs)}
-        from inspection.fieldwork.operations import _versions
+        from inspection.fieldwork.common import visit_versions as _versions
 
         version, code = _versions(vs[0])[0]
         questions = [q.code for q in version.questions]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from werkzeug.routing.converters import NumberConverter
 
 R, O, A, S, ADMIN = "inspector", "office", "approver", "supervisor", "admin"
 READ = {O, A, S, ADMIN}
@@ -37,8 +38,7 @@ def _routes(app):
             continue
         url = rule.rule
         for arg in rule.arguments:
-            value = "1" if rule._converters[arg].__class__.__name__ == "IntegerConverter" \
-                else "2026-999999"
+            value = "1" if isinstance(rule._converters[arg], NumberConverter) else "2026-999999"
             url = re.sub(r"<[^>]*\b" + arg + r">", value, url)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule.endpoint, method, url

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from ...core.access import OFFICE_READERS, roles
 from ...core.models import Role
+from ...extensions import Blueprint
 from . import operations as ops
 from .schemas import (EmployerCreateSchema, EmployerDumpSchema, EmployerPageSchema,
                       EmployerQuerySchema, EmployerUpdateSchema)
@@ -32,6 +32,7 @@ class Employers(MethodView):
     @roles(Role.ADMIN, Role.OFFICE)
     @blp.arguments(EmployerCreateSchema)
     @blp.response(201, EmployerDumpSchema)
+    @blp.alt_response(409, description="An employer with this credit code exists already.")
     def post(self, data):
         """Add an employer. An invalid credit code is refused (422) with the reasons, unless
         ``override_reason`` accepts it as a legacy code."""
@@ -51,6 +52,7 @@ class EmployerItem(MethodView):
     @roles(Role.ADMIN, Role.OFFICE)
     @blp.arguments(EmployerUpdateSchema)
     @blp.response(200, EmployerDumpSchema)
+    @blp.alt_response(409, description="Someone else changed the employer since ``version``.")
     def patch(self, data, code):
         """Change some fields; ``version`` is required (409 when stale), ``reason`` is required
         when the risk grade or a flag changes."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow.validate import Length, OneOf, Range
 
+from ...core.fields import UtcDateTime, WholeNumber
 from .importer import FLAG_FIELDS
 
 
@@ -29,8 +30,8 @@ class EmployerDumpSchema(ma.Schema):
     notes = ma.fields.String()
     code_override_reason = ma.fields.String(allow_none=True)
     version = ma.fields.Integer()
-    created_at = ma.fields.DateTime(format="iso")
-    updated_at = ma.fields.DateTime(format="iso")
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
     import_id = ma.fields.Integer(allow_none=True)
 
 
@@ -54,9 +55,9 @@ class EmployerQuerySchema(ma.Schema):
     risk_grade = ma.fields.String(validate=OneOf(["A", "B", "C", "D"]))
     flag = ma.fields.String(validate=OneOf(FLAG_FIELDS))
     status = ma.fields.String(validate=Length(max=20))
-    after = ma.fields.Integer(validate=Range(min=0))
-    before = ma.fields.Integer(validate=Range(min=1))
-    limit = ma.fields.Integer(load_default=50, validate=Range(min=1, max=500))
+    after = WholeNumber(validate=Range(min=0))
+    before = WholeNumber(validate=Range(min=1))
+    limit = WholeNumber(load_default=50, validate=Range(min=1, max=500))
 
 
 class _EmployerFields(ma.Schema):
@@ -67,7 +68,7 @@ class _EmployerFields(ma.Schema):
     industry = ma.fields.String(validate=Length(max=60))
     legal_representative = ma.fields.String(validate=Length(max=50))
     contact_phone = ma.fields.String(validate=Length(max=30))
-    employees = ma.fields.Integer(allow_none=True, validate=Range(min=0))
+    employees = WholeNumber(allow_none=True, validate=Range(min=0))
     risk_grade = ma.fields.String(validate=Length(max=20))
     flag_complaints = ma.fields.Boolean()
     flag_abnormal = ma.fields.Boolean()
@@ -89,7 +90,7 @@ class EmployerCreateSchema(_EmployerFields):
 
 
 class EmployerUpdateSchema(_EmployerFields):
-    version = ma.fields.Integer(required=True, metadata={
+    version = WholeNumber(required=True, metadata={
         "description": "The version the change is based on; a stale one answers 409"})
     reason = ma.fields.String(validate=Length(max=1000), metadata={
         "description": "Why; required when the risk grade or a flag changes"})

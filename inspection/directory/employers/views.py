@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from ...core import audit
 from ...core.access import OFFICE_READERS, roles
+from ...core.limits import int_arg
 from ...core.errors import DomainError
 from ...core.forms import show_errors
 from ...core.models import Role
@@ -63,8 +64,8 @@ def _labels() -> dict:
 @READ
 def index():
     filters = ops.Filters.from_args(request.args)
-    page = ops.search(filters, after=request.args.get("after", type=int),
-                      before=request.args.get("before", type=int))
+    page = ops.search(filters, after=int_arg("after"),
+                      before=int_arg("before"))
     conf = ops.latest_confirmation()
     pending = ops.changes_since(conf) if conf else None
     return render_template(

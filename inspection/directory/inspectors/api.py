@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 from sqlalchemy.orm import selectinload
 
 from ...core.access import OFFICE_READERS, roles
 from ...core.models import Role
-from ...extensions import db
+from ...extensions import Blueprint, db
 from ..models import Inspector
 from . import operations as ops
 from .schemas import (ConflictCreateSchema, ConflictDumpSchema, ConflictEndSchema,
@@ -59,6 +58,7 @@ class InspectorItem(MethodView):
     @roles(*WRITERS)
     @blp.arguments(InspectorPatchSchema)
     @blp.response(200, InspectorDumpSchema)
+    @blp.alt_response(409, description="Someone else changed the inspector since ``version``.")
     def patch(self, args, inspector_id):
         """Change an inspector; send the ``version`` you read (409 when it is stale)."""
         inspector = ops.get_inspector(inspector_id)
@@ -72,11 +72,12 @@ class Conflicts(MethodView):
     @blp.response(200, ConflictDumpSchema(many=True))
     def get(self, inspector_id):
         """Declared conflicts of interest, ended ones included."""
-        return ops.get_inspector(inspector_id).conflicts
+        return ops.get_inspector(inspector_id, with_conflicts=True).conflicts
 
     @roles(*WRITERS)
     @blp.arguments(ConflictCreateSchema)
     @blp.response(201, ConflictDumpSchema)
+    @blp.alt_response(409, description="A conflict with this employer is declared already.")
     def post(self, args, inspector_id):
         """Declare a conflict of interest with an employer (by id or credit code)."""
         inspector = ops.get_inspector(inspector_id)
@@ -90,6 +91,7 @@ class ConflictEnd(MethodView):
     @roles(*WRITERS)
     @blp.arguments(ConflictEndSchema)
     @blp.response(200, ConflictDumpSchema)
+    @blp.alt_response(409, description="The conflict has ended already.")
     def post(self, args, inspector_id, conflict_id):
         """End a conflict; it stays on record with when and why it ended."""
         inspector = ops.get_inspector(inspector_id)

@@ -17,9 +17,11 @@ from typing import Any, Iterable, Mapping
 
 from flask_babel import gettext as _
 from sqlalchemy import String, and_, cast, func, not_, or_, select
+from sqlalchemy.orm import selectinload
 
 from ...core import audit
 from ...core.errors import Conflict, NotFound, ValidationFailed
+from ...core.fields import MAX_ID
 from ...core.models import Department, User, utcnow
 from ...core.operations import find_user
 from ...extensions import db
@@ -49,8 +51,12 @@ def today() -> date:
 
 # --- reading ------------------------------------------------------------------------------
 
-def get_inspector(inspector_id: int) -> Inspector:
-    inspector = db.session.get(Inspector, inspector_id)
+def get_inspector(inspector_id: int, *, with_conflicts: bool = False) -> Inspector:
+    """``with_conflicts``: the declared conflicts and their employers come along (for pages
+    that list them: two statements, whatever their number)."""
+    options = [selectinload(Inspector.conflicts).selectinload(InspectorConflict.employer)] \
+        if with_conflicts else []
+    inspector = db.session.get(Inspector, inspector_id, options=options)
     if inspector is None:
         raise NotFound(_("No such inspector."))
     return inspector
@@ -167,7 +173,8 @@ def why_not_drawable(inspector: Inspector, on: date | None = None, *,
         reasons.append(Reason("pool", _("Not in the pool drawn from (%(pool)s)",
                                          pool=labels.name(labels.POOLS, inspector.pool, "en"))))
     wanted = set(employer_ids)
-    for conflict in active_conflicts(inspector):
+    # (Only asked with employers: a list of inspectors then reads no conflicts per row.)
+    for conflict in active_conflicts(inspector) if wanted else ():
         if conflict.employer_id in wanted:
             reasons.append(Reason("conflict", _("Declared conflict of interest with %(name)s",
                                                 name=conflict.employer.name)))
@@ -230,7 +237,8 @@ def _department(value: Any) -> Department | None:
     if value is None or value == "":
         return None
     if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
-        dept = db.session.get(Department, int(value))
+        # An id beyond what the database holds names no department (and would overflow).
+        dept = db.session.get(Department, int(value)) if int(value) <= MAX_ID else None
         if dept is not None:
             return dept
     text = str(value).strip()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from ...core.fields import UtcDateTime, WholeNumber
 from . import labels
 from . import operations as ops
 
@@ -15,20 +16,20 @@ _v = ma.validate
 
 class InspectorQuerySchema(ma.Schema):
     q = ma.fields.String(validate=_v.Length(max=50))
-    department_id = ma.fields.Integer()
+    department_id = WholeNumber()
     status = ma.fields.String(validate=_v.OneOf(labels.codes(labels.STATUSES)))
     pool = ma.fields.String(validate=_v.OneOf(labels.codes(labels.POOLS)))
     tag = ma.fields.String(validate=_v.Length(max=ops.MAX_TAG_LENGTH))
     drawable = ma.fields.Boolean()
     expiring = ma.fields.Boolean(load_default=False)
-    page = ma.fields.Integer(load_default=1, validate=_v.Range(min=1))
-    per_page = ma.fields.Integer(load_default=50, validate=_v.Range(min=1, max=500))
+    page = WholeNumber(load_default=1, validate=_v.Range(min=1))
+    per_page = WholeNumber(load_default=50, validate=_v.Range(min=1, max=500))
 
 
 class _InspectorFields(ma.Schema):
     name = ma.fields.String(validate=_v.Length(max=50))
     department = ma.fields.String(metadata={"description": "Department code or name"})
-    department_id = ma.fields.Integer()
+    department_id = WholeNumber()
     username = ma.fields.String(allow_none=True,
                                 metadata={"description": "Linked user account; null unlinks"})
     cert_kind = ma.fields.String(validate=_v.OneOf(labels.codes(labels.CERT_KINDS)))
@@ -68,12 +69,12 @@ class InspectorCreateSchema(_InspectorFields):
 
 
 class InspectorPatchSchema(_InspectorFields):
-    version = ma.fields.Integer(required=True, metadata={
+    version = WholeNumber(required=True, metadata={
         "description": "The version you read; a stale one answers 409"})
 
 
 class ConflictCreateSchema(ma.Schema):
-    employer_id = ma.fields.Integer()
+    employer_id = WholeNumber()
     credit_code = ma.fields.String(validate=_v.Length(max=18))
     relation = ma.fields.String(required=True, validate=_v.OneOf(labels.codes(labels.RELATIONS)))
     note = ma.fields.String(load_default="", validate=_v.Length(max=2000))
@@ -95,8 +96,8 @@ class ConflictDumpSchema(ma.Schema):
     employer_name = ma.fields.Function(lambda c: c.employer.name)
     relation = ma.fields.String()
     note = ma.fields.String()
-    declared_at = ma.fields.DateTime(format="iso")
-    ended_at = ma.fields.DateTime(format="iso", allow_none=True)
+    declared_at = UtcDateTime()
+    ended_at = UtcDateTime(allow_none=True)
     active = ma.fields.Function(lambda c: c.ended_at is None)
 
 
@@ -123,8 +124,8 @@ class InspectorDumpSchema(ma.Schema):
         lambda i: [{"code": r.code, "message": str(r)} for r in ops.why_not_drawable(i)])
     active_conflicts = ma.fields.Function(lambda i: len(ops.active_conflicts(i)))
     version = ma.fields.Integer()
-    created_at = ma.fields.DateTime(format="iso")
-    updated_at = ma.fields.DateTime(format="iso")
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
 
 
 class InspectorPageSchema(ma.Schema):

@@ -158,7 +158,7 @@ def new():
 @bp.get("/<int:inspector_id>")
 @roles(*OFFICE_READERS)
 def detail(inspector_id: int):
-    inspector = ops.get_inspector(inspector_id)
+    inspector = ops.get_inspector(inspector_id, with_conflicts=True)
     conflict_form = ConflictForm()
     conflict_form.fill_choices()
     return render_template("directory/inspectors/detail.html", inspector=inspector,

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m inspection.draws.verify [--trace] RECORD.json [NAME=]POOL_FILE...
+    python -m inspection.draws.engine.verify [--trace] [--log-key VKEY] RECORD.json [NAME=]POOL_FILE...
 
 Each pool file is matched to the record's pool whose ``file`` has the same base name, or
 named explicitly as ``NAME=PATH``. Prints ``OK`` and exits 0 when everything matches;
@@ -10,14 +10,21 @@ otherwise prints every problem found (which pool, which hash, expected and found
 differing pick) and exits 1. Usage errors (bad arguments, unreadable or non-JSON files)
 exit 2. The record format is described in ``docs/draws.md``.
 
-Standard library only. This file and ``rfc3797.py`` are all a verifier needs (plus
-``teams.py`` for a team draw, whose record says ``"kind": "team"``; its assignment of
+The record's entries in the bureau's public log (``log``: the commitment and the result,
+each with its inclusion proof and a signed checkpoint) are checked with ``tlog.py``: the
+logged hashes must be this record's, the proofs must lead to checkpoints signed by the
+bureau's key, and the commitment must have been logged before any source's value was known.
+A record without them fails, unless ``--no-log`` says it predates the log.
+
+Standard library only. This file, ``rfc3797.py`` and ``tlog.py`` are all a verifier needs
+(plus ``teams.py`` for a team draw, whose record says ``"kind": "team"``; its assignment of
 inspectors to visits is re-run too): copy them into one directory and run
 ``python verify.py RECORD.json POOL_FILE...``. Run that way (or
-as ``python inspection/draws/verify.py``) the engine is loaded from the sibling file by
-path, so the ``inspection`` package, whose ``__init__`` imports Flask, is never imported.
-Only ``python -m inspection.draws.verify`` and the application's own import go through the
-package (``from . import rfc3797``), which the ``-m`` form imports anyway.
+as ``python inspection/draws/engine/verify.py``) the engine is loaded from the sibling file
+by path, so no package is imported at all. Only ``python -m inspection.draws.engine.verify``
+and the application's own import go through the package (``from . import rfc3797``), which
+the ``-m`` form imports anyway (the packages on the way import nothing but the standard
+library).
 
 The application reuses :func:`verify` (record dict and pool bytes in, problems out),
 :func:`sources_for`, :func:`pool_file_bytes`, :func:`parse_pool_file` and
@@ -68,6 +75,15 @@ def _teams_module():
         return teams
     return _load_sibling_engine("teams.py")
 
+
+def _log_module():
+    """``tlog.py``, the public log's proofs and signatures, loaded for records that carry
+    the log's entries (or when the log is required)."""
+    if __package__:
+        from . import tlog
+        return tlog
+    return _load_sibling_engine("tlog.py")
+
 ALGORITHM = rfc3797.ALGORITHM
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 
@@ -81,6 +97,39 @@ def sha256_hex(data: bytes) -> str:
 def secret_commitment(secret: str) -> str:
     """The published commitment to a secret: SHA-256 (lower-case hex) of its UTF-8 bytes."""
     return sha256_hex(secret.encode("utf-8"))
+
+
+def canonical_json(data: Any) -> bytes:
+    """Sorted keys, no spaces, UTF-8: the bytes the bureau hashes (numbers read as exact
+    decimals are written back as the floats they were published from)."""
+    return json.dumps(_plain(data), sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+def _plain(data: Any) -> Any:
+    if isinstance(data, Decimal):
+        return float(data)
+    if isinstance(data, dict):
+        return {key: _plain(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_plain(value) for value in data]
+    return data
+
+
+def commitment_hash(commitment: dict) -> str:
+    """The SHA-256 the bureau logs when it commits: of the commitment's canonical JSON."""
+    return sha256_hex(canonical_json(commitment))
+
+
+#: The parts of a record its logged result covers. A team record's ``kind`` and
+#: ``assignment`` are not among them: the assignment follows from the committed visits and
+#: the drawn order, and is re-run all the same; ``substitutions`` and ``log`` come later.
+RESULT_KEYS = ("algorithm", "draw_id", "task", "commitment", "execution", "results")
+
+
+def result_hash(record: dict) -> str:
+    """The SHA-256 the bureau logs when it executes a draw."""
+    return sha256_hex(canonical_json({k: record[k] for k in RESULT_KEYS if k in record}))
 
 
 def pool_file_bytes(ids: Iterable[str]) -> bytes:
@@ -176,8 +225,13 @@ def sources_for(record: dict) -> list:
 # --- the check --------------------------------------------------------------------------------
 
 def verify(record: dict, pool_texts: dict[str, bytes],
-           parsed: dict[str, tuple[bytes, list[str]]] | None = None) -> list[str]:
+           parsed: dict[str, tuple[bytes, list[str]]] | None = None, *,
+           log_keys: Iterable[str] | None = None, require_log: bool = False) -> list[str]:
     """Every problem with ``record`` given the pool files' bytes by pool name; [] means OK.
+
+    The record's entries in the public log (``log``) are checked when it has them, or
+    required with ``require_log``: with the verifier keys ``log_keys`` when given, else
+    with the key the record names (the caller then says so).
 
     ``parsed`` may give, by pool name, ``(data, ids)`` where ``ids`` is what
     :func:`parse_pool_file` returned for that very bytes object ``data`` (the application's
@@ -189,6 +243,12 @@ def verify(record: dict, pool_texts: dict[str, bytes],
     if record.get("algorithm") != ALGORITHM:
         return [f"algorithm: the record says {record.get('algorithm')!r}, "
                 f"this verifier implements {ALGORITHM!r}"]
+    if isinstance(record.get("withheld"), dict):
+        # An unannounced task's draw, published before its visits happened: nothing to re-run.
+        withheld = record["withheld"]
+        return [f"the record is withheld ({withheld.get('why')}); it holds the commitment and "
+                f"the hashes only: download it again once published in full (at the latest "
+                f"after {withheld.get('until')}) and re-run it then"]
     commitment, execution, results = (record.get(k) for k in ("commitment", "execution", "results"))
     for key, value, kind in (("commitment", commitment, dict), ("execution", execution, dict),
                              ("results", results, list)):
@@ -198,11 +258,14 @@ def verify(record: dict, pool_texts: dict[str, bytes],
         return problems
 
     _check_times(commitment, execution, problems)
+    _check_time_lock(commitment, execution, problems)
     pools = _check_pools(commitment, pool_texts, problems, parsed or {})
     sources = _check_sources(commitment, execution, problems)
     rerun = _check_results(pools, sources, results, problems)
     if record.get("kind") == "team" or "assignment" in record:
         _check_teams(record, commitment, rerun, problems)
+    if require_log or "log" in record:
+        _check_log(record, commitment, execution, problems, log_keys)
     return problems
 
 
@@ -224,6 +287,76 @@ def _check_times(commitment: dict, execution: dict, problems: list[str]) -> None
     if len(times) == 2 and not times["execution.executed_at"] > times["commitment.committed_at"]:
         problems.append(f"execution.executed_at ({execution['executed_at']}) is not after "
                         f"commitment.committed_at ({commitment['committed_at']})")
+
+
+def _moment(value: Any) -> datetime | None:
+    """An ISO 8601 date and time with its UTC offset, or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _check_time_lock(commitment: dict, execution: dict, problems: list[str]) -> None:
+    """A public source must exist before it is used, and not before the commitment. Each
+    declared source's ``available_at`` says when its value becomes known: after the
+    commitment (a value known then lets whoever commits choose secrets that give the list
+    they want), and the draw executed at or after it, each value entered
+    (``execution.sources_entered[n].entered_at``) at or after it and not after the execution.
+    A record of the public mode (``commitment.entropy_mode``) must give that time for every
+    source: without it nothing shows the value was not chosen."""
+    declared = commitment.get("sources_declared")
+    if not isinstance(declared, list):
+        return                                  # reported by the sources' check
+    public = commitment.get("entropy_mode") == "public"
+    executed = _moment(execution.get("executed_at"))
+    committed = _moment(commitment.get("committed_at"))
+    entries = execution.get("sources_entered")
+    timed = any(isinstance(s, dict) and "available_at" in s for s in declared)
+    if timed and (not isinstance(entries, list) or len(entries) != len(declared)):
+        problems.append("execution.sources_entered: missing, or not one entry per declared "
+                        "source: the record does not say when each value was entered")
+        entries = None
+    for n, source in enumerate(declared, 1):
+        where = f"commitment.sources_declared[{n}]"
+        value = source.get("available_at") if isinstance(source, dict) else None
+        if value is None:
+            if public:
+                problems.append(f"{where}: no available_at: the record does not say when the "
+                                "value became known, so nothing shows it was not chosen")
+            continue
+        known = _moment(value)
+        if known is None:
+            problems.append(f"{where}.available_at: {value!r} is not an ISO 8601 date and time "
+                            "with a UTC offset")
+            continue
+        if committed is not None and not committed < known:
+            problems.append(f"commitment.committed_at ({commitment['committed_at']}) is not "
+                            f"before {where}.available_at ({value}): the value was known when "
+                            "the draw was committed")
+        if executed is not None and executed < known:
+            problems.append(f"execution.executed_at ({execution['executed_at']}) is before "
+                            f"{where}.available_at ({value}): the draw used a value before "
+                            "it was known")
+        entry = entries[n - 1] if entries is not None else None
+        if entry is None:
+            continue
+        stamp = entry.get("entered_at") if isinstance(entry, dict) else None
+        entered = _moment(stamp)
+        if entered is None:
+            problems.append(f"execution.sources_entered[{n}].entered_at: {stamp!r} is not an "
+                            "ISO 8601 date and time with a UTC offset")
+            continue
+        if entered < known:
+            problems.append(f"execution.sources_entered[{n}].entered_at ({stamp}) is before "
+                            f"{where}.available_at ({value}): the value was entered before "
+                            "it was known")
+        if executed is not None and entered > executed:
+            problems.append(f"execution.sources_entered[{n}].entered_at ({stamp}) is after "
+                            f"execution.executed_at ({execution['executed_at']})")
 
 
 def _check_pools(commitment: dict, pool_texts: dict[str, bytes], problems: list[str],
@@ -463,6 +596,121 @@ def _check_teams(record: dict, commitment: dict, rerun: dict[str, list[str]],
                                 f"{have.get(part)!r}, the re-run gives {want[part]!r}")
 
 
+def _check_log(record: dict, commitment: dict, execution: dict, problems: list[str],
+               keys: Iterable[str] | None) -> None:
+    """The record's commitment and result are the ones in the public log: each entry holds
+    their SHA-256, its inclusion proof leads to a checkpoint signed by the bureau's key, and
+    the commitment was logged before any public source's value was known."""
+    try:
+        tlog = _log_module()
+    except ImportError as exc:
+        problems.append(f"log: cannot check the public log: {exc}")
+        return
+    log = record.get("log")
+    if not isinstance(log, dict):
+        problems.append("log: the record carries no entries of the public log, so nothing "
+                        "shows its commitment was published before the draw (a draw prepared "
+                        "before the log existed is checked without it: --no-log)")
+        return
+    trusted = []
+    for text in (keys if keys else [log.get("key")]):
+        try:
+            trusted.append(tlog.parse_verifier_key(text if isinstance(text, str) else ""))
+        except tlog.LogError as exc:
+            problems.append(f"log: key: {exc}")
+    if not trusted:
+        return
+    logged = {}
+    for kind, expected in (("commitment", commitment_hash(commitment)),
+                           ("result", result_hash(record))):
+        entry = _check_log_entry(tlog, kind, log.get(kind), record, expected, trusted,
+                                 log.get("origin"), problems)
+        if entry is not None:
+            logged[kind] = entry
+    if "commitment" in logged and "result" in logged \
+            and not logged["result"]["index"] > logged["commitment"]["index"]:
+        problems.append("log: the result is logged before the commitment")
+    _check_log_times(logged, commitment, execution, problems)
+
+
+def _check_log_entry(tlog, kind: str, part: Any, record: dict, expected: str, trusted: list,
+                     origin: Any, problems: list[str]) -> dict | None:
+    """One logged entry of the record (``kind`` is commitment or result); its fields, with
+    ``index`` and the parsed ``logged_at``, when everything about it checks out."""
+    where = f"log.{kind}"
+    if not isinstance(part, dict):
+        problems.append(f"{where}: missing: the record's {kind} is not shown to be in the log")
+        return None
+    text, index, proof = part.get("entry"), part.get("index"), part.get("proof")
+    try:
+        entry = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        entry = None
+    if not isinstance(entry, dict) or not _is_count(index) or not isinstance(proof, list):
+        problems.append(f"{where}: needs an entry (JSON text), an index and a proof")
+        return None
+    if entry.get("kind") != kind or entry.get("draw_id") != record.get("draw_id"):
+        problems.append(f"{where}: the entry is the {entry.get('kind')!r} of "
+                        f"{entry.get('draw_id')!r}, not the {kind} of {record.get('draw_id')!r}")
+        return None
+    if entry.get("sha256") != expected:
+        problems.append(f"{where}: the log holds SHA-256 {entry.get('sha256')} for the {kind} "
+                        f"of {record.get('draw_id')}, the record's {kind} has {expected}: "
+                        "this is not the record the bureau logged")
+        return None
+    try:
+        note, _ = tlog.verify_note(part.get("checkpoint") or "", trusted)
+        checkpoint = tlog.parse_checkpoint(note.text)
+    except tlog.LogError as exc:
+        problems.append(f"{where}.checkpoint: {exc}")
+        return None
+    if origin is not None and checkpoint.origin != origin:
+        problems.append(f"{where}.checkpoint: origin {checkpoint.origin!r}, the record's log "
+                        f"is {origin!r}")
+        return None
+    try:
+        hashes = [tlog.unb64(h) if isinstance(h, str) else b"" for h in proof]
+        tlog.verify_inclusion(index, checkpoint.size, tlog.leaf_hash(text.encode("utf-8")),
+                              hashes, checkpoint.root)
+    except tlog.LogError as exc:
+        problems.append(f"{where}: entry {index} in the checkpoint of size "
+                        f"{checkpoint.size}: {exc}")
+        return None
+    moment = _moment(entry.get("logged_at"))
+    if moment is None:
+        problems.append(f"{where}: logged_at {entry.get('logged_at')!r} is not an ISO 8601 "
+                        "date and time with a UTC offset")
+        return None
+    return {**entry, "index": index, "moment": moment}
+
+
+def _check_log_times(logged: dict, commitment: dict, execution: dict,
+                     problems: list[str]) -> None:
+    """Logged after it was made, before anything random was known."""
+    committed = _moment(commitment.get("committed_at"))
+    executed = _moment(execution.get("executed_at"))
+    entry = logged.get("commitment")
+    if entry is not None:
+        stamp = entry["logged_at"]
+        if committed is not None and entry["moment"] < committed:
+            problems.append(f"log.commitment: logged at {stamp}, before the commitment was "
+                            f"made ({commitment.get('committed_at')})")
+        declared = commitment.get("sources_declared")
+        for n, source in enumerate(declared if isinstance(declared, list) else [], 1):
+            known = _moment(source.get("available_at")) if isinstance(source, dict) else None
+            if known is not None and not entry["moment"] < known:
+                problems.append(f"log.commitment: logged at {stamp}, not before "
+                                f"commitment.sources_declared[{n}] was known "
+                                f"({source['available_at']})")
+        if executed is not None and not entry["moment"] < executed:
+            problems.append(f"log.commitment: logged at {stamp}, not before the execution "
+                            f"({execution.get('executed_at')})")
+    entry = logged.get("result")
+    if entry is not None and executed is not None and entry["moment"] < executed:
+        problems.append(f"log.result: logged at {entry['logged_at']}, before the execution "
+                        f"({execution.get('executed_at')})")
+
+
 def _compare(label: str, what: str, found: list, expected: list, note, problems: list[str]) -> None:
     if found == expected:
         return
@@ -484,13 +732,18 @@ def _is_count(value: Any) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m inspection.draws.verify",
+        prog="python -m inspection.draws.engine.verify",
         description="Re-run a published RFC 3797 draw and compare it with its record.")
     parser.add_argument("record", help="the draw record (JSON)")
     parser.add_argument("pools", nargs="+", metavar="[NAME=]POOL_FILE",
                         help="a pool file, matched by its base name or named NAME=FILE")
     parser.add_argument("--trace", action="store_true",
                         help="also print every selection step (counter, MD5, divisor, pick)")
+    parser.add_argument("--log-key", action="append", metavar="VKEY",
+                        help="the bureau's public log key as published on its portal "
+                             "(name+hash+key); default: the key the record names")
+    parser.add_argument("--no-log", action="store_true",
+                        help="skip the public log (only for draws prepared before it existed)")
     args = parser.parse_args(argv)
 
     try:
@@ -520,7 +773,14 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:
             return _usage_error(f"cannot read {path}: {exc.strerror or exc}")
 
-    problems = verify(record, pool_texts)
+    if args.no_log:
+        record = {key: value for key, value in record.items() if key != "log"}
+    problems = verify(record, pool_texts, log_keys=args.log_key, require_log=not args.no_log)
+    log = record.get("log") if isinstance(record.get("log"), dict) else {}
+    if not args.no_log and not args.log_key and log.get("key"):
+        print(f"note: the log's checkpoints were checked with the key the record names, "
+              f"{log['key']}: compare it with the key on the bureau's portal, or give that "
+              "one with --log-key")
     if problems:
         print(f"FAILED: {len(problems)} problem{'s' if len(problems) > 1 else ''}")
         for problem in problems:

@@ -1,42 +1,19 @@
 """marshmallow schemas of the team-draw API; load (input) and dump (output) schemas apart.
 
-Sources and secrets have the shapes of the target draw's API (:mod:`.schemas`); the rules are
-checked once, in :mod:`.team_ops`."""
+Sources, secrets and the execution's input have the shapes both draws share
+(:mod:`..schemas`); the rules are checked once, in :mod:`.operations`."""
 from __future__ import annotations
 
 import marshmallow as ma
 
-from .models import EntropyMode
+from ...core.fields import UtcDateTime, WholeNumber
+from ..schemas import PrepareBaseSchema
 
 
 # ----------------------------------------------------------------------------- load
-class TeamSourceLoadSchema(ma.Schema):
-    name = ma.fields.String(required=True, metadata={
-        "description": "Which public value, precisely: e.g. 中国福利彩票3D 2026088期开奖号码"})
-    expected_at = ma.fields.String(load_default="")
-
-
-class TeamSecretLoadSchema(ma.Schema):
-    party = ma.fields.String(required=True)
-    sha256 = ma.fields.String(load_default="")
-    generate = ma.fields.Boolean(load_default=False)
-
-
-class TeamPrepareSchema(ma.Schema):
-    department_id = ma.fields.Integer(required=True, metadata={
+class TeamPrepareSchema(PrepareBaseSchema):
+    department_id = WholeNumber(required=True, metadata={
         "description": "The participating department drawing its own members"})
-    mode = ma.fields.String(required=True, validate=ma.validate.OneOf(
-        [m.value for m in EntropyMode]))
-    sources = ma.fields.List(ma.fields.Nested(TeamSourceLoadSchema), load_default=list)
-    secrets = ma.fields.List(ma.fields.Nested(TeamSecretLoadSchema), load_default=list)
-
-
-class TeamExecuteSchema(ma.Schema):
-    sources = ma.fields.List(ma.fields.Raw(), load_default=list, metadata={
-        "description": "One entry per declared source, in order: a string of the published "
-                       "numbers or a list"})
-    secrets = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(),
-                             load_default=dict, metadata={"description": "party -> secret"})
 
 
 class SubstitutionRequestSchema(ma.Schema):
@@ -50,7 +27,7 @@ class SubstitutionDecisionSchema(ma.Schema):
                                 validate=ma.validate.OneOf(["approve", "reject"]))
     mode = ma.fields.String(load_default=None, allow_none=True,
                             validate=ma.validate.OneOf(["reserve", "approver_choice"]))
-    replacement_id = ma.fields.Integer(load_default=None, allow_none=True)
+    replacement_id = WholeNumber(load_default=None, allow_none=True)
     note = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
 
 
@@ -68,7 +45,7 @@ class MemberDumpSchema(ma.Schema):
     department_id = ma.fields.Integer()
     is_leader = ma.fields.Boolean()
     source = ma.fields.String()
-    replaced_at = ma.fields.DateTime(format="iso", allow_none=True)
+    replaced_at = UtcDateTime(allow_none=True)
 
 
 class VisitTeamDumpSchema(ma.Schema):
@@ -140,8 +117,8 @@ class SubstitutionDumpSchema(ma.Schema):
     status = ma.fields.String()
     mode = ma.fields.String(allow_none=True)
     replacement_id = ma.fields.Integer(allow_none=True)
-    requested_at = ma.fields.DateTime(format="iso")
-    decided_at = ma.fields.DateTime(format="iso", allow_none=True)
+    requested_at = UtcDateTime()
+    decided_at = UtcDateTime(allow_none=True)
 
 
 class MyTeamMemberSchema(ma.Schema):

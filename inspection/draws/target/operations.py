@@ -18,44 +18,36 @@ most one target draw prepared and not yet executed at a time: the next one is pr
 it (its pools then count its result).
 
 The pure part (:func:`draw_count`, :func:`build_pools`, :func:`parse_ratio`) takes no database
-and is what the property tests exercise.
+and is what the property tests exercise. The sources and secrets are checked by
+:mod:`..entropy`, as for a team draw; reading a million credit codes goes through the
+database's fast paths in :mod:`inspection.core.bulk`.
 """
 from __future__ import annotations
 
 import gc
-import json
 import math
-import re
-import secrets as _secrets
 from bisect import bisect_left
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from itertools import islice, repeat
-from operator import eq, itemgetter, lt
+from operator import eq, lt
 from typing import Any, Iterable, Mapping
 
 from flask_babel import gettext as _
-from sqlalchemy import ARRAY, String, any_, bindparam, func, select, update
+from sqlalchemy import func, select, update
 
-from ..core import audit, ratios
-from ..core.errors import Conflict, NotFound, ValidationFailed
-from ..core.models import User
-from ..core.timeutil import to_local
-from ..extensions import db
-from . import commitments, verify
-from .models import Draw, DrawKind, DrawStatus, EntropyMode
+from ...core import audit, bulk, ratios
+from ...core.errors import Conflict, NotFound
+from ...core.models import User
+from ...core.timeutil import to_local
+from ...extensions import db
+from .. import commitments, entropy
+from ..models import Draw, DrawKind, DrawStatus
 
 GRADES = ("A", "B", "C", "D")
 KIND = DrawKind.TARGET.value
-MAX_SOURCES = 6
-MAX_PARTIES = 8
-PARTY_MAX = 40
-SOURCE_NAME_MAX = 300
-VALUE_MAX = 200
-_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
-_SEPARATORS = re.compile(r"[\s,，、;；]+")
 
 
 # =========================================================================== the pure part
@@ -153,14 +145,9 @@ def _increasing(values: list) -> bool:
     return all(map(lt, values, islice(values, 1, None)))
 
 
-def split_values(text: str) -> list[str]:
-    """A source's published value(s) as typed: separated by spaces, commas or 、."""
-    return [v for v in _SEPARATORS.split((text or "").strip()) if v]
-
-
 # =========================================================================== the database part
 def _task(task_or_id):
-    from ..planning import operations as planning
+    from ...planning import operations as planning
 
     if isinstance(task_or_id, int):
         return planning.get_task(task_or_id)
@@ -169,58 +156,11 @@ def _task(task_or_id):
 
 def employers_by_code(codes: list[str]) -> dict[str, int]:
     """Employer id by credit code, for the codes that exist: one query whatever the number of
-    codes (:func:`_rows_where_in`), the codes sorted so that the unique index is walked in
-    order."""
-    from ..directory.models import Employer
+    codes (:func:`~inspection.core.bulk.rows_where_in`), the codes sorted so that the unique
+    index is walked in order."""
+    from ...directory.models import Employer
 
-    return dict(_rows_where_in(Employer.credit_code, sorted(set(codes)), Employer.id))
-
-
-def _rows_where_in(key, values: list, *columns) -> list[tuple]:
-    """Rows ``(key, *columns)`` of the table of ``key`` whose ``key`` is one of ``values``,
-    in the session's transaction: one statement whatever the number of values
-    (:func:`_one_of`). With psycopg the values go as one array on the DB-API cursor and the
-    rows come back as its tuples: for the tens of thousands of codes of a draw, half the
-    time of SQLAlchemy's own path."""
-    if not values:
-        return []
-    conn = db.session.connection()
-    if conn.dialect.driver == "psycopg":
-        quote = conn.dialect.identifier_preparer
-        names = ", ".join(quote.format_column(c) for c in (key, *columns))
-        cursor = conn.connection.cursor()
-        try:
-            cursor.execute(f"SELECT {names} FROM {quote.format_table(key.table)} "
-                           f"WHERE {quote.format_column(key)} = ANY(%s)", (values,))
-            return cursor.fetchall()
-        finally:
-            cursor.close()
-    rows: list[tuple] = []
-    for condition in _one_of(key, values):
-        rows.extend(conn.execute(select(key, *columns).where(condition)).tuples().all())
-    return rows
-
-
-#: Values per IN list where a list must be spelt out: within SQLite's oldest limit of 999
-#: bound values.
-LOOKUP_CHUNK = 900
-
-
-def _one_of(column, values: list) -> list:
-    """Conditions "``column`` is one of ``values``" that together cover ``values``: a single
-    condition with a single bound value on PostgreSQL (``= ANY`` of an array) and SQLite
-    (``IN`` the rows of ``json_each`` of a JSON array), so that tens of thousands of values
-    cost one statement; lists of :data:`LOOKUP_CHUNK` elsewhere."""
-    if not values:
-        return []
-    dialect = db.session.connection().dialect.name
-    if dialect == "postgresql":
-        return [column == any_(bindparam(None, values, type_=ARRAY(column.type)))]
-    if dialect == "sqlite":
-        rows = func.json_each(bindparam(None, json.dumps(values), type_=String)) \
-            .table_valued("value")
-        return [column.in_(select(rows.c.value))]
-    return [column.in_(values[i:i + LOOKUP_CHUNK]) for i in range(0, len(values), LOOKUP_CHUNK)]
+    return dict(bulk.rows_where_in(Employer.credit_code, sorted(set(codes)), Employer.id))
 
 
 def checks_this_year(year: int, at_least: int = 1) -> dict[str, int]:
@@ -228,10 +168,10 @@ def checks_this_year(year: int, at_least: int = 1) -> dict[str, int]:
     target draws; only the employers with ``at_least`` checks.
 
     Counted by employer id first, then the codes of those employers looked up by id (one
-    statement, :func:`_rows_where_in`): joining the whole directory for its codes would make the
-    database read a million rows."""
-    from ..directory.models import Employer
-    from ..fieldwork.models import Visit, VisitTask
+    statement, :func:`~inspection.core.bulk.rows_where_in`): joining the whole directory for
+    its codes would make the database read a million rows."""
+    from ...directory.models import Employer
+    from ...fieldwork.models import Visit, VisitTask
 
     checks = func.count(VisitTask.id)
     conn = db.session.connection()
@@ -243,54 +183,7 @@ def checks_this_year(year: int, at_least: int = 1) -> dict[str, int]:
                Draw.status == DrawStatus.EXECUTED.value)
         .group_by(Visit.employer_id).having(checks >= at_least)).tuples().all())
     return {code: counts[employer_id] for employer_id, code
-            in _rows_where_in(Employer.id, sorted(counts), Employer.credit_code)}
-
-
-def _first_column(statement) -> list:
-    """The first column of every row of ``statement``, in the session's transaction.
-
-    SQLAlchemy compiles the statement and binds its parameters; the rows are then taken from
-    the DB-API cursor as they come, without a Row object each: for a million credit codes
-    that is the difference between a fraction of a second and several seconds."""
-    result = db.session.connection().execute(statement)
-    try:
-        cursor, first, out = result.cursor, itemgetter(0), []
-        while True:
-            rows = cursor.fetchmany(_FETCH)
-            if not rows:
-                return out
-            out.extend(map(first, rows))
-    finally:
-        result.close()
-
-
-_FETCH = 20_000
-
-
-def _codes(statement) -> list:
-    """The credit codes ``statement`` selects (one column, no line feed in any code), in its
-    order as far as the database keeps it (the caller sorts what is not in order).
-
-    On SQLite and PostgreSQL the database joins them into one text with line feeds
-    (``group_concat`` / ``string_agg`` over the ordered query), which is split here: a
-    million codes then cross over as one value instead of a million rows, each a tuple and a
-    string made one at a time. The number of rows comes along in the same pass: a code that
-    held a line feed would split into more than one, and the codes are then read row by row
-    (the pool file's checks say what is wrong with them). Elsewhere, row by row."""
-    dialect = db.session.connection().dialect.name
-    if dialect not in ("sqlite", "postgresql"):
-        return _first_column(statement)
-    rows = statement.subquery()
-    code = rows.c[0]
-    joined = func.group_concat(code, "\n") if dialect == "sqlite" \
-        else func.string_agg(code, "\n")
-    count, text = db.session.connection().execute(select(func.count(), joined)).one()
-    if not count:
-        return []
-    codes = text.split("\n")
-    if len(codes) != count:
-        return _first_column(statement)
-    return codes
+            in bulk.rows_where_in(Employer.id, sorted(counts), Employer.credit_code)}
 
 
 @contextmanager
@@ -312,14 +205,14 @@ def eligible_pools(task) -> Pools:
     """The task's pools as they would be frozen now.
 
     One query per grade (the index on status, grade and credit code serves each in code
-    order), its codes read as one text (:func:`_codes`); the employers at the cap are then
-    cut out."""
-    from ..directory.models import Employer
-    from ..planning.operations import task_filters_query
+    order), its codes read as one text (:func:`~inspection.core.bulk.text_column`); the
+    employers at the cap are then cut out."""
+    from ...directory.models import Employer
+    from ...planning.operations import task_filters_query
 
     query = task_filters_query(task).with_only_columns(Employer.credit_code)
     with collector_paused():
-        ids = {grade: _codes(query.where(Employer.risk_grade == grade))
+        ids = {grade: bulk.text_column(query.where(Employer.risk_grade == grade))
                for grade in GRADES}
         cap = task.plan.yearly_cap
         return pools_by_grade(ids, checks_this_year(task.plan.year, at_least=cap), cap,
@@ -357,7 +250,7 @@ def target_draw_of(task_id: int) -> Draw | None:
 
 
 def _pending_in_year(year: int, task_id: int) -> Draw | None:
-    from ..planning.models import AnnualPlan, Task
+    from ...planning.models import AnnualPlan, Task
 
     return db.session.scalar(
         select(Draw).join(Task, Task.id == Draw.task_id).join(AnnualPlan,
@@ -368,8 +261,8 @@ def _pending_in_year(year: int, task_id: int) -> Draw | None:
 
 def _blocking(task) -> list[str]:
     """Why a target draw cannot be prepared for ``task`` now (empty: it can)."""
-    from ..directory.employers import operations as employers
-    from ..planning.models import TaskStatus
+    from ...directory.employers import operations as employers
+    from ...planning.models import TaskStatus
 
     reasons = []
     if task.status != TaskStatus.APPROVED.value:
@@ -391,7 +284,7 @@ def _blocking(task) -> list[str]:
 
 def preview(task) -> Preview:
     """Pool sizes, counts per grade and the number left out by the cap, before preparing."""
-    from ..directory.employers import operations as employers
+    from ...directory.employers import operations as employers
 
     task = _task(task)
     return Preview(task=task, pools=eligible_pools(task),
@@ -404,99 +297,23 @@ def _lock_year(year: int) -> None:
     """Serialise target draws of a year (prepare and execute): cap counts and visit merges
     must see each other's results. A no-op UPDATE takes the row locks (PostgreSQL) or the
     write lock (SQLite)."""
-    from ..planning.models import AnnualPlan
+    from ...planning.models import AnnualPlan
 
     db.session.execute(update(AnnualPlan).where(AnnualPlan.year == year)
                        .values(year=AnnualPlan.year))
 
 
-def _clean_sources(mode: EntropyMode, declared: Iterable[Mapping[str, Any]]) -> list[dict]:
-    out, errors = [], []
-    for raw in declared or []:
-        name = str(raw.get("name") or "").strip()
-        expected = str(raw.get("expected_at") or "").strip()
-        if not name and not expected:
-            continue
-        if not name:
-            errors.append(_("Describe each source (which draw, which index, when)."))
-            continue
-        if len(name) > SOURCE_NAME_MAX or len(expected) > 100:
-            errors.append(_("A source description is too long."))
-            continue
-        entry = {"name": name}
-        if expected:
-            entry["expected_at"] = expected
-        out.append(entry)
-    if len(out) > MAX_SOURCES:
-        errors.append(_("At most %(n)d sources.", n=MAX_SOURCES))
-    if errors:
-        raise ValidationFailed(errors[0], {"sources": errors})
-    if mode is not EntropyMode.PUBLIC and out:
-        raise ValidationFailed(_("Public sources are declared in the public mode only."),
-                               {"sources": [_("Choose the public mode or remove the sources.")]})
-    return out
-
-
-def _clean_secrets(specs: Iterable[Mapping[str, Any]]) -> tuple[list[commitments.SecretSpec],
-                                                                dict[str, str]]:
-    """Parties' commitments. A spec with ``generate`` gets a fresh secret made here; only its
-    hash is kept, the secret is returned once to be written down."""
-    out, generated, errors = [], {}, {}
-    for raw in specs or []:
-        party = str(raw.get("party") or "").strip()
-        sha = str(raw.get("sha256") or "").strip().lower()
-        generate = bool(raw.get("generate"))
-        if not party and not sha and not generate:
-            continue
-        if not party:
-            errors.setdefault("secrets", []).append(_("Name each party."))
-            continue
-        if len(party) > PARTY_MAX:
-            errors[party] = [_("At most %(n)d characters.", n=PARTY_MAX)]
-            continue
-        if generate and sha:
-            errors[party] = [_("Either enter a hash or generate a secret, not both.")]
-            continue
-        if generate:
-            secret = _secrets.token_hex(16)
-            generated[party] = secret
-            sha = verify.secret_commitment(secret)
-        elif not _HEX64.match(sha):
-            errors[party] = [_("Enter the SHA-256 of the party's secret (64 hex digits), or "
-                               "generate one.")]
-            continue
-        holder = raw.get("holder_id")
-        out.append(commitments.SecretSpec(party, sha, int(holder) if holder else None))
-    parties = [s.party for s in out]
-    if len(set(parties)) != len(parties):
-        errors.setdefault("secrets", []).append(_("Each party commits one secret."))
-    if len(out) > MAX_PARTIES:
-        errors.setdefault("secrets", []).append(_("At most %(n)d parties.", n=MAX_PARTIES))
-    if errors:
-        raise ValidationFailed(_("Some secret commitments are not valid."), errors)
-    return out, generated
-
-
-@dataclass
-class Prepared:
-    draw: Draw
-    #: Secrets generated by the server, by party: shown once, never stored.
-    generated: dict[str, str]
-
-
 def prepare_target_draw(task, mode: str, declared_sources: Iterable[Mapping[str, Any]],
-                        secret_specs: Iterable[Mapping[str, Any]], actor: User | None) -> Prepared:
+                        secret_specs: Iterable[Mapping[str, Any]],
+                        actor: User | None) -> commitments.Prepared:
     """Freeze the task's pools and publish the commitment (step 1). Commits."""
-    from ..directory.employers import operations as employers
+    from ...directory.employers import operations as employers
 
     task = _task(task)
-    try:
-        entropy = EntropyMode(mode)
-    except ValueError:
-        raise ValidationFailed(_("Choose where the randomness comes from."),
-                               {"mode": [_("Not a valid choice.")]}) from None
-    sources = _clean_sources(entropy, declared_sources)
-    specs, generated = _clean_secrets(secret_specs)
+    randomness = entropy.entropy_mode(mode)
+    sources = entropy.clean_sources(randomness, declared_sources)
+    specs, generated = entropy.clean_secrets(secret_specs)
+    entropy.check_secrecy(task, randomness, specs)
     _lock_year(task.plan.year)
     reasons = _blocking(task)
     if reasons:
@@ -521,7 +338,7 @@ def prepare_target_draw(task, mode: str, declared_sources: Iterable[Mapping[str,
         label = {"id": task.id, "title": task.name,
                  "lead_department": task.lead_department.name}
         draw = commitments.prepare(kind=KIND, task_id=task.id, task_label=label,
-                                   pools=pools.spec(), entropy_mode=entropy.value,
+                                   pools=pools.spec(), entropy_mode=randomness.value,
                                    declared_sources=sources, secret_specs=specs,
                                    parameters=parameters, actor=actor)
         sizes = {p.grade: p.size for p in pools.pools}
@@ -530,52 +347,15 @@ def prepare_target_draw(task, mode: str, declared_sources: Iterable[Mapping[str,
     audit.record("task.target_draw_prepared", "task", task.id,
                  {"draw": draw.public_id, "sizes": sizes, "counts": counts}, actor=actor)
     db.session.commit()
-    return Prepared(draw, generated)
-
-
-def get_draw(draw_ref) -> Draw:
-    """A draw by numeric id or public id (DRAW-2026-0001)."""
-    if isinstance(draw_ref, Draw):
-        return draw_ref
-    ref = str(draw_ref).strip()
-    draw = None
-    if ref.isdigit():
-        draw = db.session.get(Draw, int(ref))
-    if draw is None:
-        draw = db.session.scalar(select(Draw).where(Draw.public_id == ref.upper()))
-    if draw is None:
-        raise NotFound(_("No such draw."))
-    return draw
+    return commitments.Prepared(draw, generated)
 
 
 def get_target_draw(draw_ref) -> Draw:
-    draw = get_draw(draw_ref)
+    """A target draw by numeric id or public id."""
+    draw = commitments.get_draw(draw_ref)
     if draw.kind != KIND:
         raise NotFound(_("No such target draw."))
     return draw
-
-
-def parse_source_values(draw: Draw, values: Iterable[Any]) -> list[list[Any]]:
-    """The values typed for each declared source: a string (split on spaces, commas, 、) or a
-    list of values. Lengths are checked by the engine's caller."""
-    out = []
-    for value in values or []:
-        if isinstance(value, (list, tuple)):
-            items = [v.strip() if isinstance(v, str) else v for v in value]
-            items = [v for v in items if v != ""]
-        else:
-            items = split_values(str(value))
-        if any(isinstance(v, str) and len(v) > VALUE_MAX for v in items):
-            raise ValidationFailed(_("A source value is too long."),
-                                   {"sources": [_("A source value is too long.")]})
-        out.append(items)
-    declared = len(draw.commitment.get("sources_declared", []))
-    if draw.entropy_mode != EntropyMode.SYSTEM.value and (
-            len(out) != declared or any(not v for v in out)):
-        raise ValidationFailed(_("Enter the published value of every declared source."),
-                               {"sources": [_("Enter the published value of every declared "
-                                              "source.")]})
-    return out
 
 
 def execute_target_draw(draw, source_values: Iterable[Any], revealed_secrets: Mapping[str, str],
@@ -584,8 +364,8 @@ def execute_target_draw(draw, source_values: Iterable[Any], revealed_secrets: Ma
 
     A second execution, even at the same moment from another worker, is refused with
     :class:`Conflict`; the first result and its visits stand."""
-    from ..fieldwork import visits
-    from ..planning.models import TaskStatus
+    from ...fieldwork import visits
+    from ...planning.models import TaskStatus
 
     draw = get_target_draw(draw)
     task = _task(draw.task_id)
@@ -595,8 +375,7 @@ def execute_target_draw(draw, source_values: Iterable[Any], revealed_secrets: Ma
     if draw.status == DrawStatus.PREPARED.value and task.status != TaskStatus.APPROVED.value:
         raise Conflict(_("The task is %(status)s: its draw cannot be executed.",
                          status=task.status))
-    values = [] if draw.entropy_mode == EntropyMode.SYSTEM.value or \
-        draw.status != DrawStatus.PREPARED.value else parse_source_values(draw, source_values)
+    values = entropy.values_to_draw(draw, source_values)
     with collector_paused():
         # The list is the record; the visit links written next carry each drawn employer's
         # pool and rank (no DrawSelection rows: they would repeat the links).
@@ -626,7 +405,7 @@ def cancel_target_draw(draw, reason: str, actor: User | None) -> Draw:
 
 
 def verify_target_draw(draw) -> list[str]:
-    return commitments.verify_draw(get_draw(draw))
+    return commitments.verify_draw(commitments.get_draw(draw))
 
 
 # =========================================================================== reading
@@ -669,17 +448,17 @@ def _drawn(draw: Draw) -> list[tuple[str, int, int, str]]:
 
 def employer_names(codes: list[str]) -> dict[str, tuple[int, str]]:
     """(employer id, name) by credit code, for the codes that exist: one query."""
-    from ..directory.models import Employer
+    from ...directory.models import Employer
 
-    return {code: (employer_id, name) for code, employer_id, name in _rows_where_in(
+    return {code: (employer_id, name) for code, employer_id, name in bulk.rows_where_in(
         Employer.credit_code, sorted(set(codes)), Employer.id, Employer.name)}
 
 
 def results(draw: Draw, with_visits: bool = True) -> list[ResultRow]:
     """The drawn employers per pool in selection order (from the record), with their
     visits (the links of the draw, by pool and rank)."""
-    from ..fieldwork.models import Visit, VisitTask
-    from ..planning.models import Task
+    from ...fieldwork.models import Visit, VisitTask
+    from ...planning.models import Task
 
     drawn = _drawn(draw)
     employers = employer_names([code for _pool, _rank, _pos, code in drawn])

@@ -1,5 +1,5 @@
-"""WTForms of the draw wizard. Shapes only: the rules are checked in :mod:`.target`, whose
-per-field messages the views show."""
+"""WTForms of the target draw wizard. Shapes only: the rules are checked in
+:mod:`.operations`, whose per-field messages the views show."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -9,7 +9,7 @@ from wtforms import (BooleanField, FieldList, Form, FormField, HiddenField, Radi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from .models import EntropyMode
+from ..models import EntropyMode
 
 MODE_LABELS = {
     EntropyMode.PUBLIC.value: _l("Future public values (e.g. a lottery draw) and the parties' "
@@ -30,8 +30,11 @@ SOURCE_ROWS = 3
 class SourceRow(Form):
     name = StringField(_l("Public source"), validators=[Optional(), Length(max=300)],
                        description=_l("Exactly which value: e.g. 中国福利彩票3D 第2026088期开奖号码"))
-    expected_at = StringField(_l("Published at"), validators=[Optional(), Length(max=100)],
-                              description=_l("e.g. 2026-04-02 21:15"))
+    available_at = StringField(_l("Value known from (Beijing time)"),
+                               validators=[Optional(), Length(max=100)],
+                               render_kw={"placeholder": "2026-12-03 21:15"},
+                               description=_l("When the value is published, e.g. 2026-12-03 "
+                                              "21:15: the draw cannot be executed before."))
 
 
 class PartyRow(Form):

@@ -1,19 +1,18 @@
 """The target draws' JSON API under ``/api/v1/draws``: list, read (with the record), preview
 for a task, prepare, execute, cancel (a prepared draw only), verify. There is no way to edit
-a drawn list: no PUT, PATCH or DELETE. Thin: the work is in :mod:`.target`."""
+a drawn list: no PUT, PATCH or DELETE. Thin: the work is in :mod:`.operations`."""
 from __future__ import annotations
 
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 
-from ..core.access import OFFICE_READERS, roles
-from ..core.models import Role
-from ..extensions import db
-from . import target
+from ...core.access import OFFICE_READERS, roles
+from ...core.models import Role
+from ...extensions import Blueprint, db
+from ..schemas import ExecuteSchema
+from . import operations as target
 from .schemas import (CancelSchema, DrawDetailDumpSchema, DrawDumpSchema, DrawQuerySchema,
-                      ExecuteSchema, PreparedDumpSchema, PrepareSchema, PreviewDumpSchema,
-                      VerifyDumpSchema)
+                      PreparedDumpSchema, PrepareSchema, PreviewDumpSchema, VerifyDumpSchema)
 
 blp = Blueprint("draws_api", __name__, url_prefix="/api/v1/draws",
                 description="Target draws (随机抽取检查对象): commit, then execute once; "
@@ -51,6 +50,9 @@ class Draws(MethodView):
     @roles(*WRITERS)
     @blp.arguments(PrepareSchema)
     @blp.response(201, PreparedDumpSchema)
+    @blp.alt_response(404, description="No such task.")
+    @blp.alt_response(409, description="The task cannot be drawn now (``fields.task`` says "
+                                       "why).")
     def post(self, args):
         """Prepare a target draw (step 1): freeze the pools and publish the commitment.
 
@@ -85,6 +87,8 @@ class Execute(MethodView):
     @roles(*WRITERS)
     @blp.arguments(ExecuteSchema)
     @blp.response(200, DrawDetailDumpSchema)
+    @blp.alt_response(409, description="The draw was executed or cancelled already, or its "
+                                       "task cannot be drawn now.")
     def post(self, args, draw_id: int):
         """Execute (step 2), once: the sources' published values and every party's secret.
         Creates or merges the visits. A second execution answers 409."""
@@ -97,6 +101,7 @@ class Cancel(MethodView):
     @roles(*WRITERS)
     @blp.arguments(CancelSchema)
     @blp.response(200, DrawDumpSchema)
+    @blp.alt_response(409, description="Only a prepared draw can be cancelled.")
     def post(self, args, draw_id: int):
         """Abandon a prepared draw (never an executed one); it stays on record."""
         return target.cancel_target_draw(draw_id, args["reason"], _actor())

@@ -1,7 +1,7 @@
 """The office's draw wizard: list → new target draw for an approved task (preview, entropy
 mode, sources, parties' secret commitments) → prepare → commitment page (hashes, QR code) →
 execute (published values, revealed secrets) → result (drawn employers, visits created or
-merged). Thin: the work is in :mod:`.target`."""
+merged). Thin: the work is in :mod:`.operations`."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -9,14 +9,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..core.access import OFFICE_READERS, roles
-from ..core.errors import DomainError
-from ..core.models import Role
-from ..extensions import db
-from . import target
+from ...core.access import OFFICE_READERS, roles
+from ...core.errors import DomainError
+from ...core.models import Role
+from ...extensions import db
+from .. import commitments
+from ..models import Draw, DrawStatus, EntropyMode
+from ..public_views import public_url, qr_svg
+from . import operations as target
 from .forms import MODE_LABELS, SHORT_MODE_LABELS, CancelForm, ExecuteForm, PrepareForm
-from .models import Draw, DrawStatus, EntropyMode
-from .public_views import public_url, qr_svg
 
 bp = Blueprint("draws", __name__, url_prefix="/draws")
 
@@ -25,7 +26,8 @@ WRITERS = (Role.ADMIN, Role.OFFICE)
 
 @bp.context_processor
 def _labels():
-    return {"mode_labels": SHORT_MODE_LABELS, "long_mode_labels": MODE_LABELS}
+    return {"mode_labels": SHORT_MODE_LABELS, "long_mode_labels": MODE_LABELS,
+            "time_lock_notice": commitments.time_lock_notice}
 
 
 def _actor():
@@ -34,7 +36,7 @@ def _actor():
 
 def _ready_tasks():
     """Approved tasks without a live target draw."""
-    from ..planning.models import Task, TaskStatus
+    from ...planning.models import Task, TaskStatus
 
     live = select(Draw.task_id).where(Draw.kind == target.KIND,
                                       Draw.status != DrawStatus.CANCELLED.value)
@@ -46,7 +48,7 @@ def _ready_tasks():
 @bp.get("/")
 @roles(*OFFICE_READERS)
 def index():
-    from ..planning.models import Task
+    from ...planning.models import Task
 
     page = db.paginate(target.list_draws(), per_page=50, error_out=False)
     tasks = {t.id: t for t in db.session.scalars(
@@ -55,7 +57,7 @@ def index():
 
 
 def _party_defaults(task) -> list[dict]:
-    from ..planning.operations import departments_of
+    from ...planning.operations import departments_of
 
     names = [d.name for d in departments_of(task)]
     return [{"party": n[:40]} for n in names] + [{"party": _("Supervisor")}, {}]
@@ -76,7 +78,7 @@ def _errors_of(form: PrepareForm, error: DomainError) -> None:
 @bp.route("/tasks/<int:task_id>/new", methods=["GET", "POST"])
 @roles(*WRITERS)
 def new(task_id: int):
-    from ..planning import operations as planning
+    from ...planning import operations as planning
 
     task = planning.get_task(task_id)
     form = PrepareForm()
@@ -106,7 +108,7 @@ def new(task_id: int):
 
 
 def _show(draw: Draw, generated: dict | None = None):
-    from ..planning.models import Task
+    from ...planning.models import Task
 
     rows = target.results(draw) if draw.record is not None else []
     grouped: dict[str, list] = {}

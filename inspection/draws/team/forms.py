@@ -30,7 +30,8 @@ def _add_rows(cls):
             _l("Public source %(n)d (which draw, which index, when)", n=n),
             validators=[Optional(), Length(max=300)]))
         setattr(cls, f"source_{n}_at", StringField(
-            _l("Expected at (ISO 8601, e.g. 2026-04-02T21:15:00+08:00)"),
+            _l("Value known from (Beijing time, e.g. 2026-12-03 21:15): the draw cannot be "
+               "executed before"),
             validators=[Optional(), Length(max=100)]))
     for n in range(1, PARTY_ROWS + 1):
         setattr(cls, f"party_{n}", StringField(_l("Party %(n)d", n=n),
@@ -46,7 +47,7 @@ _add_rows(TeamPrepareForm)
 
 def prepare_values(form: TeamPrepareForm) -> tuple[list[dict], list[dict]]:
     sources = [{"name": getattr(form, f"source_{n}").data or "",
-                "expected_at": getattr(form, f"source_{n}_at").data or ""}
+                "available_at": getattr(form, f"source_{n}_at").data or ""}
                for n in range(1, SOURCE_ROWS + 1)]
     secrets = [{"party": getattr(form, f"party_{n}").data or "",
                 "sha256": getattr(form, f"sha256_{n}").data or "",
