@@ -6,6 +6,25 @@ import marshmallow as ma
 from .fields import UtcDateTime, WholeNumber
 
 
+class FilterQuerySchema(ma.Schema):
+    """Base of the query schemas of filter forms sent by GET: unknown keys are ignored, and
+    empty fields (a form sends every field, empty for "any") are dropped, texts trimmed."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    @ma.pre_load
+    def _blank_is_any(self, data, **_kw):
+        out = {}
+        for key in data:
+            value = data.get(key)
+            if isinstance(value, str):
+                value = value.strip()
+            if value not in (None, ""):
+                out[key] = value
+        return out
+
+
 class ErrorBodySchema(ma.Schema):
     code = ma.fields.String(required=True, metadata={
         "description": "What went wrong, for programs: not_found, validation_failed, "

@@ -8,10 +8,11 @@ from typing import Any
 import marshmallow as ma
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from marshmallow import EXCLUDE, fields, pre_load, validate
+from marshmallow import fields, validate
 
 from ..catalogue.forms import KIND_LABELS, METHOD_LABELS
 from ..core.fields import MAX_ID, UtcDateTime, WholeNumber
+from ..core.schemas import FilterQuerySchema
 from ..draws.models import DrawKind, DrawStatus
 from ..planning.forms import TASK_STATUS_LABELS, TYPE_LABELS
 from .queries import MAX_PAGE
@@ -25,24 +26,11 @@ def _whole(minimum: int, maximum: int, message, **kw) -> WholeNumber:
                        error_messages={"invalid": message}, **kw)
 
 
-class PageQuerySchema(ma.Schema):
+class PageQuerySchema(FilterQuerySchema):
     """``?page=``: a whole number from 1; empty values mean "any" (a form sends them)."""
-
-    class Meta:
-        unknown = EXCLUDE
 
     page = _whole(1, MAX_PAGE, _l("A page number from 1."), load_default=1)
 
-    @pre_load
-    def _blank_is_any(self, data, **_kw):
-        out = {}
-        for key in data:
-            value = data.get(key)
-            if isinstance(value, str):
-                value = value.strip()
-            if value not in (None, ""):
-                out[key] = value
-        return out
 
 
 class CatalogueQuerySchema(PageQuerySchema):

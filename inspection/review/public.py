@@ -24,7 +24,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import EXCLUDE, ValidationError, fields, pre_load, validate
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
@@ -32,6 +32,7 @@ from ..catalogue.models import CheckItem, CheckItemVersion
 from ..config import CATEGORY_CODES
 from ..core.errors import NotFound, ValidationFailed
 from ..core.fields import WholeNumber, flat_errors
+from ..core.schemas import FilterQuerySchema
 from ..core.models import Department
 from ..core.timeutil import to_local
 from ..directory.models import Employer
@@ -48,11 +49,8 @@ MAX_PAGE = 100_000
 
 # --- input ------------------------------------------------------------------------------------
 
-class ResultsQuerySchema(Schema):
+class ResultsQuerySchema(FilterQuerySchema):
     """The query of the results page (HTML and JSON alike). Empty values mean "any"."""
-
-    class Meta:
-        unknown = EXCLUDE
 
     q = fields.String(load_default=None, validate=validate.Length(
         max=100, error=_l("At most %(n)d characters.", n=100)))
@@ -71,17 +69,6 @@ class ResultsQuerySchema(Schema):
         min=1, max=MAX_PAGE, error=_l("A page number from 1.")),
         error_messages={"invalid": _l("A page number from 1.")})
 
-    @pre_load
-    def _blank_is_any(self, data, **_kw):
-        """A form sends empty fields for "any": drop them, and trim the search text."""
-        out = {}
-        for key in data:
-            value = data.get(key)
-            if isinstance(value, str):
-                value = value.strip()
-            if value not in (None, ""):
-                out[key] = value
-        return out
 
 
 def load_query(args) -> dict[str, Any]:

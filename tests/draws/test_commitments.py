@@ -1,6 +1,5 @@
 """Commit, then execute: the generic two steps of every draw."""
 import threading
-from datetime import date
 
 import pytest
 
@@ -10,20 +9,8 @@ from inspection.draws import commitments as c
 from inspection.draws.engine import verify
 from inspection.draws.models import Draw, DrawSelection
 from inspection.extensions import db
-from inspection.planning.models import AnnualPlan, Task
 
 from target_support import soon, wait_until_known
-
-
-@pytest.fixture
-def task_id(app, department):
-    with app.app_context():
-        plan = AnnualPlan(year=2026, title="2026", status="approved")
-        task = Task(plan=plan, name="工资专项", lead_department_id=department,
-                    window_start=date(2026, 3, 1), window_end=date(2026, 6, 30))
-        db.session.add(task)
-        db.session.commit()
-        return task.id
 
 
 IDS = [f"91370305MA{n:07d}X" for n in range(50)]

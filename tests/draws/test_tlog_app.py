@@ -21,22 +21,10 @@ from inspection.draws import public_log
 from inspection.draws.engine import rfc3797, tlog, verify
 from inspection.draws.models import Draw
 from inspection.extensions import db
-from inspection.planning.models import AnnualPlan, Task
 
 ENGINE = Path(__file__).resolve().parents[2] / "inspection" / "draws" / "engine"
 IDS = [f"91370305MA{n:07d}X" for n in range(50)]
 SECRETS = {"office": "s3cret-office-0001", "supervisor": "s3cret-supervisor-2"}
-
-
-@pytest.fixture
-def task_id(app, department):
-    with app.app_context():
-        plan = AnnualPlan(year=2026, title="2026", status="approved")
-        task = Task(plan=plan, name="工资专项", lead_department_id=department,
-                    window_start=date(2026, 3, 1), window_end=date(2026, 6, 30))
-        db.session.add(task)
-        db.session.commit()
-        return task.id
 
 
 def prepare(task_id) -> int:
