@@ -8,7 +8,8 @@ from flask import Flask
 from flask_login import AnonymousUserMixin
 
 from . import config as config_module
-from .extensions import api, csrf, db, login_manager, migrate
+from .core.openapi import api
+from .extensions import csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,7 +4,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the catalogue's blueprints and CLI commands."""
-    from ..extensions import api
+    from ..core.openapi import api
     from . import models  # noqa: F401
     from .api import blp
     from .cli import catalogue_cli

@@ -7,7 +7,8 @@ from flask_login import current_user
 
 from ..core.access import login_only, roles
 from ..core.models import Role
-from ..extensions import Blueprint, db
+from ..core.openapi import Blueprint
+from ..extensions import db
 from . import operations as ops
 from .models import CheckItem, CheckItemVersion
 from .schemas import (ItemCreateSchema, ItemDumpSchema, ItemQuerySchema, ItemReviseSchema,

@@ -6,7 +6,9 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from ..extensions import Blueprint, db
+from .openapi import Blueprint
+
+from ..extensions import db
 from . import audit, operations as ops
 from .access import login_only, roles
 from .models import Department, Role

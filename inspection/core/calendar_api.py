@@ -10,7 +10,9 @@ from flask.views import MethodView
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..extensions import Blueprint, db
+from .openapi import Blueprint
+
+from ..extensions import db
 from . import calendar_ops, workdays
 from .access import OFFICE_READERS, roles
 from .fields import UtcDateTime, WholeNumber

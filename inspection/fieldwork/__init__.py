@@ -4,7 +4,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the field-work blueprints and CLI commands."""
-    from ..extensions import api
+    from ..core.openapi import api
     from . import models  # noqa: F401
     from .api import blp as field_api
 

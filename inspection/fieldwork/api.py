@@ -14,7 +14,7 @@ from flask_login import current_user
 from ..core.access import roles
 from ..core.errors import ValidationFailed
 from ..core.models import Role
-from ..extensions import Blueprint
+from ..core.openapi import Blueprint
 from . import operations as ops
 from . import photos, signing
 from .schemas import SignatureReceiptSchema, SignatureUploadSchema  # noqa: F401

@@ -12,7 +12,7 @@ from marshmallow import fields, validate
 from ..core.access import roles
 from ..core.fields import WholeNumber
 from ..core.models import Role
-from ..extensions import Blueprint
+from ..core.openapi import Blueprint
 from . import joint
 
 blp = Blueprint("field_joint_api", __name__, url_prefix="/api/v1/field",

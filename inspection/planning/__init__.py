@@ -4,7 +4,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the planning blueprints and CLI commands."""
-    from ..extensions import api
+    from ..core.openapi import api
     from . import models  # noqa: F401
     from .api import plans_blp, tasks_blp
     from .cli import planning_cli

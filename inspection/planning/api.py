@@ -10,7 +10,8 @@ from flask_login import current_user
 from ..core.access import OFFICE_READERS, roles
 from ..core.errors import NotFound
 from ..core.models import Role
-from ..extensions import Blueprint, db
+from ..core.openapi import Blueprint
+from ..extensions import db
 from . import operations as ops
 from .schemas import (PlanCreateSchema, PlanDumpSchema, PlanningApproveSchema,
                       PlanningRejectSchema, PlanPublishSchema, PlanQuerySchema,

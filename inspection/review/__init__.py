@@ -5,7 +5,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the review blueprints and CLI commands."""
-    from ..extensions import api
+    from ..core.openapi import api
     from . import models  # noqa: F401
     from .api import blp as review_api
     from .views import bp as review_bp

@@ -18,7 +18,8 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..core.access import roles
-from ..extensions import Blueprint, db
+from ..core.openapi import Blueprint
+from ..extensions import db
 from ..fieldwork.models import ReviewReturn
 from . import documents, forms
 from . import operations as ops

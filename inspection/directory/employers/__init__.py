@@ -4,7 +4,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register this area's blueprints and CLI commands."""
-    from ...extensions import api
+    from ...core.openapi import api
     from .api import blp as employers_api
     from .cli import employers_cli
     from .views import bp

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ...core.access import OFFICE_READERS, roles
 from ...core.models import Role
-from ...extensions import Blueprint
+from ...core.openapi import Blueprint
 from . import operations as ops
 from .schemas import (EmployerCreateSchema, EmployerDumpSchema, EmployerPageSchema,
                       EmployerQuerySchema, EmployerUpdateSchema)

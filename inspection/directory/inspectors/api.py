@@ -7,7 +7,8 @@ from sqlalchemy.orm import selectinload
 
 from ...core.access import OFFICE_READERS, roles
 from ...core.models import Role
-from ...extensions import Blueprint, db
+from ...core.openapi import Blueprint
+from ...extensions import db
 from ..models import Inspector
 from . import operations as ops
 from .schemas import (ConflictCreateSchema, ConflictDumpSchema, ConflictEndSchema,

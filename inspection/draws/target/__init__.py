@@ -3,7 +3,7 @@
 
 def init_app(app) -> None:
     """Register the target draw's pages and API."""
-    from ...extensions import api
+    from ...core.openapi import api
     from .api import blp
     from .views import bp
 

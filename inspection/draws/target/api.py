@@ -8,7 +8,8 @@ from flask_login import current_user
 
 from ...core.access import OFFICE_READERS, roles
 from ...core.models import Role
-from ...extensions import Blueprint, db
+from ...core.openapi import Blueprint
+from ...extensions import db
 from ..schemas import ExecuteSchema
 from . import operations as target
 from .schemas import (CancelSchema, DrawDetailDumpSchema, DrawDumpSchema, DrawQuerySchema,

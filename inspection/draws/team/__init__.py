@@ -4,7 +4,7 @@ assignments: operations, pages, API."""
 
 def init_app(app) -> None:
     """Register the team draw's pages (``/teams/``, ``/my/visits``) and API."""
-    from ...extensions import api
+    from ...core.openapi import api
     from .api import blp
     from .views import bp
 
