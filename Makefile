@@ -54,7 +54,10 @@ run: venv translations
 		print("  accounts: " + ", ".join([u[0] for u in USERS] + [PARTNER])); \
 		print("  password: " + DEMO_PASSWORD)'
 	@echo
-	exec $(VENV)/bin/gunicorn -w $(WORKERS) -b $(HOST):$(PORT) app:app
+	@# The job queue's worker (docs/jobs.md) runs next to gunicorn and stops with it.
+	$(VENV)/bin/flask --app app jobs worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/gunicorn -w $(WORKERS) -b $(HOST):$(PORT) app:app
 
 # --- browsers: Debian chromium, CJK fonts, poppler and zbar (QR codes) for the browser and PDF tests
 browsers:
@@ -71,6 +74,9 @@ browsers:
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q$$missing; \
 	fi
+# axe-core, the engine of Lighthouse's accessibility audits (tests/browser/test_portal_accessibility.py)
+	@[ -f $(VENV)/node/node_modules/axe-core/axe.min.js ] || \
+		npm install --prefix $(VENV)/node --no-audit --no-fund axe-core@4.14.1
 
 # --- wrk: Debian's HTTP load generator, which bench/api.py drives ------------------------------
 wrk:
@@ -82,8 +88,20 @@ wrk:
 	fi
 
 # --- test: every test, browser tests included --------------------------------------------------
+# The tests outside tests/browser run on TEST_WORKERS processes (pytest-xdist, a whole file per
+# worker so that each module builds its data once); the browser tests after them, one at a time
+# (each drives a Chromium of its own). Both run even when the first fails. PYTEST_ARGS runs
+# pytest once with those options instead.
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 test: venv-dev translations browsers
+ifeq ($(strip $(PYTEST_ARGS)),)
+	@status=0; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --ignore=tests/browser || status=1; \
+	$(PY) -m pytest tests/browser || status=1; \
+	exit $$status
+else
 	$(PY) -m pytest $(PYTEST_ARGS)
+endif
 
 # --- bench: each bench/NAME.py as a module; none is fine --------------------------------------
 bench: venv-dev translations wrk

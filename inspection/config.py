@@ -103,6 +103,26 @@ class Settings:
     #: Requests to the public portal (every page and file under /public/) per client address
     #: per minute, against scraping (429 beyond); 0 turns the limit off.
     PUBLIC_REQUESTS_PER_MINUTE: int = 120
+    #: Handling what was found (DOMAIN.md "After the visit"): a referral (移交/移送) is sent
+    #: within REFERRAL_WORKDAYS of the result (seed 004 第十九条(三): 7); violations are
+    #: notified and handled and the files completed within HANDLING_WORKDAYS of the end of
+    #: the check (seed 002 四(七): 10).
+    REFERRAL_WORKDAYS: int = 7
+    HANDLING_WORKDAYS: int = 10
+    #: A follow-up visit after a rectification order is due this many working days after the
+    #: order's due date (seed 002 五(三) sets no period: a setting).
+    FOLLOW_UP_WORKDAYS: int = 10
+    #: A closed task is archived within ARCHIVE_MONTHS of the end of its check (seed 000 五:
+    #: 2) and its case file kept RETENTION_YEARS after archiving (seed 000 五: 2, unless
+    #: another rule sets a longer period).
+    ARCHIVE_MONTHS: int = 2
+    RETENTION_YEARS: int = 2
+    #: The job queue (docs/jobs.md): "" chooses Redis when REDIS_URL is set, else the embedded
+    #: queue (a SQLite file, JOBS_FILE, default instance/jobs.sqlite3); "held" keeps submitted
+    #: jobs waiting in the database until something runs them (tests call
+    #: ``inspection.jobs.operations.run_pending()``).
+    JOBS_MODE: str = ""
+    JOBS_FILE: str = ""
     #: Reminders by e-mail: SMTP server (empty: inbox in the app only).
     SMTP_HOST: str = ""
     SMTP_PORT: int = 25

@@ -17,12 +17,13 @@ from .catalogue.demo import seed_catalogue
 from .core import operations as ops
 from .core.models import Position, Role, User
 from .core.passwords import DEMO_PASSWORD
-from .core.timeutil import LOCAL
+from .core.timeutil import LOCAL, to_local
 from .directory.employers import operations as employers
 from .directory.employers.demo import seed_employers, seed_regions
 from .directory.inspectors import operations as inspectors
 from .directory.inspectors.demo import seed_inspectors
 from .directory.models import Inspector
+from .draws import commitments
 from .draws.target import operations as target
 from .draws.team import operations as team_ops
 from .draws.team import queries as team_queries
@@ -95,20 +96,25 @@ def demo_source(now: datetime | None = None) -> dict:
     """A public source for a demo draw: a value "published" :data:`DEMO_SOURCE_DELAY` after
     ``now`` (the moment of the commitment), named as the demo's own, since seeding cannot wait
     for a real lottery draw. Its time has passed long before anyone looks at the demo."""
-    known = (now or datetime.now(LOCAL)).astimezone(LOCAL) + DEMO_SOURCE_DELAY
+    known = (now or to_local(commitments.utcnow())).astimezone(LOCAL) + DEMO_SOURCE_DELAY
     known = known.replace(microsecond=0) + timedelta(seconds=1)
     return {"name": f"演示用公开随机数 {known:%Y-%m-%d %H:%M:%S} 公布值（演示数据）",
             "available_at": known.isoformat()}
+
+
+def wait_until(moment: datetime) -> None:
+    """Sleep until ``moment`` on the clock the draws' time lock reads (tests move that clock
+    forward instead of sleeping)."""
+    wait = (moment - to_local(commitments.utcnow())).total_seconds()
+    if wait > 0:
+        time_module.sleep(wait + 0.01)
 
 
 def demo_value(source: dict) -> str:
     """The demo source's "published" value: waits until its time has come (the server would
     refuse it before), then gives three digits made from that time, as a 3D lottery draw
     would."""
-    known = datetime.fromisoformat(source["available_at"])
-    wait = (known - datetime.now(LOCAL)).total_seconds()
-    if wait > 0:
-        time_module.sleep(wait + 0.01)
+    wait_until(datetime.fromisoformat(source["available_at"]))
     digits = hashlib.sha256(source["available_at"].encode()).digest()
     return " ".join(str(b % 10) for b in digits[:3])
 

@@ -64,6 +64,13 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     review.init_app(app)
     from . import portal
     portal.init_app(app)
+    from . import jobs, reports
+    from .review import archive, followup, handling
+    jobs.init_app(app)
+    handling.init_app(app)
+    followup.init_app(app)
+    reports.init_app(app)
+    archive.init_app(app)
 
     cli.init_app(app)
     _init_sqlite(app)

@@ -8,7 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 # The support modules of each area (team_support, field_support, seal_support, ...) import
 # one another: every area's folder is importable, whichever tests were collected first.
@@ -21,21 +21,50 @@ from inspection import create_app  # noqa: E402
 from inspection.core import operations as ops  # noqa: E402
 from inspection.extensions import db  # noqa: E402
 
-from helpers import PASSWORD, Client, empty_database  # noqa: E402
+from helpers import CLOCK, PASSWORD, Client, empty_database  # noqa: E402
+
+# Draws wait for their public sources on a clock the tests move (helpers.DrawClock).
+CLOCK.install()
 
 SECRET = "test-secret-key-not-for-production-0123456789"
+
+
+def _driver(url: str) -> str:
+    return (url.replace("postgresql://", "postgresql+psycopg://", 1)
+            if url.startswith("postgresql://") else url)
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker has a database of its own: TEST_DATABASE_URL's for the
+    first worker, ``<name>_gw1`` ... (made when missing) for the others."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    if worker == "gw0":
+        return url
+    parsed = make_url(url)
+    mine = parsed.set(database=f"{parsed.database}_{worker}")
+    engine = create_engine(_driver(url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                        {"name": mine.database}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{mine.database}"'))
+    engine.dispose()
+    return mine.render_as_string(hide_password=False)
 
 
 def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    # A clean schema for every run.
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1)
-                           if url.startswith("postgresql://") else url)
+    url = _worker_database(url)
+    # A clean schema for every run. Commits of the tests' database do not wait for the disk
+    # (synchronous_commit off: what a crash of the server could lose is a test run's data):
+    # the suite commits thousands of times.
+    engine = create_engine(_driver(url))
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(f'ALTER DATABASE "{make_url(url).database}" '
+                          "SET synchronous_commit TO off"))
     engine.dispose()
     return url
 
@@ -52,7 +81,8 @@ def app_config(database_url, tmp_path_factory) -> dict:
     # must not meet it by accident; tests/portal/test_portal.py turns it on to check it.
     return {"DATABASE_URL": database_url, "SECRET_KEY": SECRET, "TESTING": True,
             "DEMO_MODE": False, "FILE_STORE": str(tmp_path_factory.mktemp("files")),
-            "PASSWORD_PROFILE": "cheapest", "PUBLIC_REQUESTS_PER_MINUTE": 0}
+            "PASSWORD_PROFILE": "cheapest", "PUBLIC_REQUESTS_PER_MINUTE": 0,
+            "JOBS_MODE": "held"}
 
 
 @pytest.fixture(scope="session")
@@ -62,9 +92,12 @@ def app(app_config, project_root):
     from flask_migrate import upgrade
 
     # Compile the catalogues so that a bare `pytest` sees the same pages as `make test`.
+    # Written aside and renamed: parallel workers (pytest-xdist) never read half a catalogue.
     for po in (project_root / "translations").glob("*/LC_MESSAGES/messages.po"):
-        with po.open("rb") as src, po.with_suffix(".mo").open("wb") as dst:
+        aside = po.with_suffix(f".mo.{os.getpid()}")
+        with po.open("rb") as src, aside.open("wb") as dst:
             write_mo(dst, read_po(src))
+        os.replace(aside, po.with_suffix(".mo"))
 
     application = create_app(app_config)
     with application.app_context():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import text
+
 PASSWORD = "Correct-horse-42"
 
 
@@ -46,40 +48,57 @@ class Client:
 
 
 def empty_database() -> None:
-    """Empty every table (inside an app context) and restart the audit chain: what each test
-    leaves is gone before the next one."""
-    from sqlalchemy import text
+    """Empty every table a test wrote to (inside an app context) and restart the audit chain
+    and the id sequences it used: what each test leaves is gone before the next one.
 
+    One statement finds the tables that hold rows (and, on PostgreSQL, the sequences that
+    were read); only those are emptied, in one round trip: most tests write to a handful of
+    the sixty-odd tables, and emptying all of them after every test cost more than many
+    tests themselves."""
     from inspection.core import audit
     from inspection.extensions import db
 
-    tables = list(reversed(db.metadata.sorted_tables))
-    if db.engine.dialect.name == "postgresql" and not _can_replay(db):
-        names = ", ".join(f'"{t.name}"' for t in tables)
+    filled, sequences = _written(db)
+    if not filled and not sequences:
+        db.session.rollback()
+        return
+    postgresql = db.engine.dialect.name == "postgresql"
+    if postgresql and not _can_replay(db) and filled:
+        names = ", ".join(f'"{name}"' for name in filled)
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    elif db.engine.dialect.name == "postgresql":
+    elif postgresql and (filled or sequences):
         # DELETE with triggers off (the append-only and kept tables refuse it otherwise), and
         # the sequences restarted, in one round trip: on the small tables of a test this is
         # some twenty times faster than TRUNCATE, which replaces each table's files.
-        db.session.connection().connection.cursor().execute(_emptying_sql(db))
+        db.session.connection().connection.cursor().execute(
+            "SET LOCAL session_replication_role = replica;"
+            + "".join(f'DELETE FROM "{name}";' for name in filled)
+            + "".join(f'ALTER SEQUENCE "{name}" RESTART;' for name in sequences))
     else:
-        for table in tables:
-            db.session.execute(table.delete())
+        for name in filled:
+            db.session.execute(text(f'DELETE FROM "{name}"'))
+    if "audit_head" in filled:
+        audit.ensure_head()
     db.session.commit()
-    audit.ensure_head()
-    db.session.commit()
 
 
-def _emptying_sql(db) -> str:
-    if not hasattr(_emptying_sql, "sql"):
-        from sqlalchemy import text
-
-        sequences = db.session.execute(text(
-            "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")).scalars()
-        _emptying_sql.sql = "SET LOCAL session_replication_role = replica;" + "".join(
-            f'DELETE FROM "{t.name}";' for t in reversed(db.metadata.sorted_tables)) + "".join(
-            f'ALTER SEQUENCE "{name}" RESTART;' for name in sequences)
-    return _emptying_sql.sql
+def _written(db) -> tuple[list[str], list[str]]:
+    """The tables holding rows, children first (the audit head only when the chain moved),
+    and on PostgreSQL the sequences read since their last restart: one statement."""
+    if not hasattr(_written, "sql"):
+        parts = []
+        for table in reversed(db.metadata.sorted_tables):
+            where = " WHERE seq <> 0" if table.name == "audit_head" else ""
+            parts.append(f"SELECT 't', '{table.name}' WHERE EXISTS "
+                         f'(SELECT 1 FROM "{table.name}"{where})')
+        if db.engine.dialect.name == "postgresql":
+            parts.append("SELECT 's', sequencename::text FROM pg_sequences WHERE "
+                         "schemaname = current_schema() AND last_value IS NOT NULL")
+        _written.sql = text(" UNION ALL ".join(parts))
+        _written.order = {t.name: n for n, t in enumerate(reversed(db.metadata.sorted_tables))}
+    rows = db.session.execute(_written.sql).all()
+    tables = sorted((name for kind, name in rows if kind == "t"), key=_written.order.__getitem__)
+    return tables, [name for kind, name in rows if kind == "s"]
 
 
 # --- builders run once, their database replayed ----------------------------------------------
@@ -245,3 +264,57 @@ def _restore(db, snapshot: dict) -> None:
             session.execute(text("INSERT INTO sqlite_sequence (name, seq) VALUES (:n, :s)"),
                             {"n": name, "s": seq})
     session.commit()
+
+
+class DrawClock:
+    """The draws' clock in tests: the real clock plus an offset that moves forward where a test
+    would otherwise sleep until a declared public source is known (``wait_until_known`` in
+    tests/draws/target_support.py, the demo's own source in ``inspection.demo.wait_until``).
+
+    The server reads the time lock's clock in two places, the commitments (preparation,
+    entering a source's value, execution) and the public log (when an entry is logged):
+    :meth:`install` points both at this clock, so every order the verifier checks (committed
+    and logged before a source is known, executed after, the result logged after the
+    execution) holds as with real time. The lock itself is tested against fixed moments
+    (tests/draws/test_time_lock.py), and the demo's real wait there too."""
+
+    def __init__(self) -> None:
+        from datetime import timedelta
+        self.offset = timedelta(0)
+
+    def utcnow(self):
+        from inspection.core.models import utcnow
+        return utcnow() + self.offset
+
+    def local(self):
+        from datetime import datetime
+
+        from inspection.core.timeutil import LOCAL
+        return datetime.now(LOCAL) + self.offset
+
+    def wait_until(self, moment) -> None:
+        """Move the clock to just after ``moment`` (an aware datetime) if it is ahead."""
+        from datetime import timedelta
+        ahead = moment - self.local()
+        if ahead > timedelta(0):
+            self.offset += ahead + timedelta(milliseconds=1)
+
+    def _places(self):
+        from inspection import demo
+        from inspection.draws import commitments, public_log
+        return ((commitments, "utcnow", self.utcnow), (public_log, "utcnow", self.utcnow),
+                (demo, "wait_until", self.wait_until))
+
+    def install(self) -> None:
+        self.originals = [(module, name, getattr(module, name))
+                          for module, name, _ in self._places()]
+        for module, name, ours in self._places():
+            setattr(module, name, ours)
+
+    def real_time(self, monkeypatch) -> None:
+        """For one test: the real clock and the real waits again."""
+        for module, name, original in self.originals:
+            monkeypatch.setattr(module, name, original)
+
+
+CLOCK = DrawClock()

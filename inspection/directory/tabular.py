@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, Sequence
 
 from openpyxl import Workbook, load_workbook
@@ -145,6 +146,17 @@ def read_rows(stream: IO[bytes], filename: str,
 def write_xlsx(columns: Sequence[Column], rows: Iterable[Sequence[Any]], sheet: str,
                lang: str = "zh", hints: bool = False) -> bytes:
     """An XLSX of ``rows`` under the columns' headers, written in streaming mode."""
+    out = io.BytesIO()
+    save_xlsx(out, columns, rows, sheet, lang=lang, hints=hints)
+    return out.getvalue()
+
+
+def save_xlsx(target: str | Path | IO[bytes], columns: Sequence[Column],
+              rows: Iterable[Sequence[Any]], sheet: str, lang: str = "zh",
+              hints: bool = False) -> None:
+    """Write the XLSX of ``rows`` to ``target`` (a path or a binary file) in openpyxl's
+    write-only mode: rows go to disk as they come, so a million rows never sit in memory
+    (the export job, ``directory/employers/export_job.py``)."""
     book = Workbook(write_only=True)
     ws = book.create_sheet(sheet[:31])
     ws.append([(c.zh if lang == "zh" else c.en) + ("*" if c.required and hints else "")
@@ -153,6 +165,4 @@ def write_xlsx(columns: Sequence[Column], rows: Iterable[Sequence[Any]], sheet: 
         ws.append([c.hint for c in columns])
     for row in rows:
         ws.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    book.save(target)

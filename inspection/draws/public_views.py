@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from ..core import caching
 from ..core.access import public
 from ..core.errors import NotFound
+from ..core.limits import int_arg
 from ..extensions import db
 from . import commitments, disclosure, public_log
 from .models import Draw, DrawKind, DrawStatus
@@ -90,6 +91,10 @@ def _public_record(draw: Draw) -> dict:
     return public_log.with_log(draw, body)
 
 
+#: Visits per page of a team draw's public page.
+TEAMS_PER_PAGE = 50
+
+
 def _team_rows(draw: Draw) -> list[dict]:
     """Per visit: the team and reserve as inspector keys (the public pages name no person,
     docs/portal.md), and the exclusions counted by category."""
@@ -121,8 +126,20 @@ def qr_svg(text: str, scale: int = 4) -> Markup:
     qr.make(fit=True)
     matrix = qr.get_matrix()
     n = len(matrix)
-    path = "".join(f"M{x} {y}h1v1h-1z" for y, row in enumerate(matrix)
-                   for x, dark in enumerate(row) if dark)
+    # One rectangle per horizontal run of dark modules (a third of the bytes of one per
+    # module: the page stays small on a phone).
+    runs = []
+    for y, row in enumerate(matrix):
+        x = 0
+        while x < n:
+            if row[x]:
+                start = x
+                while x < n and row[x]:
+                    x += 1
+                runs.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
+            else:
+                x += 1
+    path = "".join(runs)
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {n} {n}" width="{n * scale}" '
         f'height="{n * scale}" role="img" class="qr" shape-rendering="crispEdges">'
@@ -144,12 +161,22 @@ def show(public_id: str):
         shown = disclosure.current(draw)
         substitutions = [s for s in queries.public_substitutions(draw)
                          if shown.shows(s["visit"])]
+        rows = _team_rows(draw)
+        # A page of teams at a time: a province's draw has thousands of visits, and each
+        # page stays small on a phone; the record file holds them all.
+        pages = max(1, -(-len(rows) // TEAMS_PER_PAGE))
+        number = int_arg("page", 1)
+        if not 1 <= number <= pages:
+            abort(404)
+        first = (number - 1) * TEAMS_PER_PAGE
         return caching.page(lambda: render_template(
-            "draws/public_team.html", draw=draw, rows=_team_rows(draw), shown=shown,
+            "draws/public_team.html", draw=draw, rows=rows[first:first + TEAMS_PER_PAGE],
+            page={"page": number, "pages": pages, "total": len(rows),
+                  "per_page": TEAMS_PER_PAGE}, shown=shown,
             substitutions=substitutions, reasons=labels.reason_labels(),
             substitution_reasons=labels.substitution_reason_labels(),
             qr=qr_svg(public_url(draw)), url=public_url(draw)),
-            (*_state(draw), substitutions), final=_final(draw))
+            (*_state(draw), substitutions, number), final=_final(draw))
 
     def render():
         shown = disclosure.current(draw)

@@ -16,7 +16,7 @@ from ..core.errors import ValidationFailed
 from ..core.models import Role
 from ..core.openapi import Blueprint
 from . import operations as ops
-from . import photos, signing
+from . import photos, record_pdfs, signing
 from .schemas import SignatureReceiptSchema, SignatureUploadSchema  # noqa: F401
 from .schemas import (FieldVisitSchema, PhotoReceiptSchema, RecordBodySchema,
                       RecordReceiptSchema, RecordStateSchema)
@@ -96,6 +96,8 @@ class RecordRevisionUpload(MethodView):
         if body is None:
             raise ValidationFailed(_("The record must be a JSON object."))
         result, created = ops.put_record_revision(_user(), key, body)
+        if created:
+            record_pdfs.after_upload(body.get("visit"), _user())
         return result, 201 if created else 200
 
 
@@ -141,6 +143,8 @@ class PhotoUpload(MethodView):
             question=request.headers.get("X-Question"),
             document_copy=_flag("X-Document-Copy"),
             taken_at=request.headers.get("X-Taken-At"), is_original=_flag("X-Original"))
+        if created:
+            record_pdfs.after_upload(request.headers.get("X-Visit"), _user())
         return result, 201 if created else 200
 
 
@@ -165,4 +169,6 @@ class SignatureUpload(MethodView):
         if body is None:
             raise ValidationFailed(_("The signature must be a JSON object."))
         result, created = signing.put_signature(_user(), key, body)
+        if created:
+            record_pdfs.after_upload(body.get("visit"), _user())
         return result, 201 if created else 200

@@ -7,6 +7,7 @@ list of visits read, read for the whole list at once (:func:`visit_facts`).
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -162,6 +163,49 @@ class VisitFacts:
     returns: dict[int, list[tuple[ReviewReturn, str]]]          # newest first, with who
     earlier: dict[int, list[Visit]]                             # newest first
     latest: dict[int, RecordRevision | None]                    # of the earlier visits
+    #: Rectification follow-ups only (absent for a drawn visit): the number of the visit
+    #: followed, and its item code -> the question codes answered non-compliant in its
+    #: sealed record, the only ones the follow-up checks again (:func:`follow_up_scope`).
+    follows: dict[int, str] = dataclasses.field(default_factory=dict)
+    scope: dict[int, dict[str, list[str]]] = dataclasses.field(default_factory=dict)
+
+
+def follow_up_scope(visits: list[Visit]) -> tuple[dict[int, str], dict[int, dict[str, list[str]]]]:
+    """For the rectification follow-ups among ``visits`` (``follows_id`` set): (visit id ->
+    the number of the visit followed, visit id -> {item code: [question codes]} answered
+    non-compliant in the sealed record of the visit followed). No statement when there is
+    no follow-up among them, three otherwise, whatever their number."""
+    follows = {v.id: v.follows_id for v in visits if v.follows_id is not None}
+    if not follows:
+        return {}, {}
+    originals = set(follows.values())
+    numbers = dict(db.session.execute(select(Visit.id, Visit.number)
+                                      .where(Visit.id.in_(originals))).tuples().all())
+    # The sealed record of each visit followed (signing.sealed_revision, for a list): the
+    # record most recently sealed, its highest sealed revision.
+    record_of: dict[int, str] = {}
+    for visit_id, record_id in db.session.execute(
+            select(RecordRevision.visit_id, RecordRevision.record_id).where(
+                RecordRevision.visit_id.in_(originals), RecordRevision.seal.is_not(None),
+                RecordRevision.is_part.is_(False)).order_by(RecordRevision.id.desc())):
+        record_of.setdefault(visit_id, record_id)
+    sealed: dict[str, RecordRevision] = {}
+    if record_of:
+        for row in db.session.scalars(select(RecordRevision).where(
+                RecordRevision.record_id.in_(set(record_of.values())),
+                RecordRevision.seal.is_not(None)).order_by(RecordRevision.revision)):
+            sealed[row.record_id] = row
+    scope: dict[int, dict[str, list[str]]] = {}
+    for visit_id, original in follows.items():
+        row = sealed.get(record_of.get(original, ""))
+        found: dict[str, list[str]] = {}
+        for answer in (row.body.get("answers") or []) if row is not None else []:
+            if answer.get("answer") == "non_compliant" and answer.get("item"):
+                found.setdefault(answer["item"], [])
+                if answer.get("question"):
+                    found[answer["item"]].append(answer["question"])
+        scope[visit_id] = found
+    return {v: numbers[o] for v, o in follows.items()}, scope
 
 
 def visit_facts(visits: list[Visit]) -> VisitFacts:
@@ -206,7 +250,9 @@ def visit_facts(visits: list[Visit]) -> VisitFacts:
             earlier[visit.id] = [o for o in others if o.employer_id == visit.employer_id
                                  and o.id != visit.id
                                  and o.window_start <= visit.window_start][:PREVIOUS_VISITS]
+    follows, scope = follow_up_scope(visits)
     return VisitFacts(
+        follows=follows, scope=scope,
         versions=checked_versions_of(ids, questions=True), tasks=tasks_of(ids),
         members=members, people=people, arrangements=arrangements, assignments=assignments,
         department_names=names, returns=returns, earlier=earlier,

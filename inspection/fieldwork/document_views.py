@@ -3,13 +3,14 @@ the public verification of a sealed record. Thin: :mod:`.documents` does the wor
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..core import caching
+from ..core import caching, storage
 from ..core.access import public, roles
 from ..core.models import Role
-from . import documents
+from ..jobs import operations as jobs
+from . import documents, record_pdfs, signing
 
 bp = Blueprint("documents", __name__, url_prefix="/visits")
 public_bp = Blueprint("public_records", __name__, url_prefix="/public/records")
@@ -29,8 +30,25 @@ def _visit(number: str):
 @bp.get("/<number>/record.pdf")
 @roles(*READ)
 def record_pdf(number: str):
-    """检查记录表: the sealed record (or the latest save, marked as a draft)."""
-    return _pdf(documents.record_pdf(_visit(number)), f"record-{number}.pdf")
+    """检查记录表: the sealed record (or the latest save, marked as a draft). A sealed
+    record's PDF is the one kept when it was sealed (:mod:`.record_pdfs`); when it is not
+    kept yet, its job's page (with a worker), or rendered here (no worker: ``held``)."""
+    visit = _visit(number)
+    sealed = signing.sealed_revision(visit)
+    if sealed is not None:
+        kept = record_pdfs.stored(sealed)
+        if kept is not None:
+            try:
+                return _pdf(storage.read(kept.result_area, kept.result_sha256),
+                            f"record-{number}.pdf")
+            except storage.StoreError:
+                pass
+        elif not jobs.is_held():
+            user = current_user._get_current_object()
+            job = record_pdfs.pending(sealed) or record_pdfs.after_upload(number, user)
+            if job is not None and jobs.can_see(user, job):
+                return redirect(url_for("jobs.detail", job_id=job.id))
+    return _pdf(documents.record_pdf(visit), f"record-{number}.pdf")
 
 
 @bp.get("/<number>/notice.pdf")

@@ -16,8 +16,9 @@ and the public verification of a sealed record.
   review, seed 000 三(九)), and whether a correction superseded it. No names of people, no
   notes, no signatures, no photos.
 
-PDF files are rendered on demand and not stored: the record's evidence is the sealed body
-and the files it names, all in the content-addressed store.
+A sealed revision's record PDF is rendered once, by a job, and kept in the store
+(:mod:`.record_pdfs`); drafts and the notice and order are rendered on demand. The record's
+evidence is the sealed body and the files it names, all in the content-addressed store.
 """
 from __future__ import annotations
 
@@ -224,10 +225,11 @@ class RecordDocument:
     context: dict[str, Any]
 
 
-def record_document(visit: Visit) -> RecordDocument:
-    """The contents of the inspection record: the sealed record, or the latest save as a
+def record_document(visit: Visit, revision: RecordRevision | None = None) -> RecordDocument:
+    """The contents of the inspection record: ``revision`` when given (a sealed revision's
+    PDF kept by :mod:`.record_pdfs`), else the sealed record, or the latest save as a
     draft."""
-    revision = signing.sealed_revision(visit) or ops.latest_revision(visit)
+    revision = revision or signing.sealed_revision(visit) or ops.latest_revision(visit)
     context = _common(visit)
     body = revision.body if revision else {}
     items = _items(visit, body)
@@ -322,8 +324,8 @@ def render_pdf(template: str, context: dict[str, Any]) -> bytes:
                 base_url=str(ROOT)).write_pdf(stylesheets=[css])
 
 
-def record_pdf(visit: Visit) -> bytes:
-    return render_pdf("documents/record.html", record_document(visit).context)
+def record_pdf(visit: Visit, revision: RecordRevision | None = None) -> bytes:
+    return render_pdf("documents/record.html", record_document(visit, revision).context)
 
 
 def notice_pdf(visit: Visit) -> bytes:

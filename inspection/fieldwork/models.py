@@ -47,6 +47,10 @@ class Visit(db.Model):
     window_start: Mapped[date] = mapped_column(Date)
     window_end: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: A rectification follow-up (复查, seed 002 五(三)): the visit whose ordered rectification
+    #: it checks; None for a drawn visit. A follow-up has no :class:`VisitTask` of its own: it
+    #: serves the tasks of the visit it follows (docs/followup.md).
+    follows_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), index=True)
 
     employer: Mapped[Employer] = relationship()
     tasks: Mapped[list[VisitTask]] = relationship(back_populates="visit", order_by="VisitTask.id")

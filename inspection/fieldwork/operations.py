@@ -73,9 +73,10 @@ def _tasks(visit: Visit) -> list[Task]:
 
 
 def _summary(visit: Visit, tasks: list[Task], versions, team: list[dict],
-             returned: bool = False) -> dict:
+             returned: bool = False, follows: str | None = None) -> dict:
     """The visit as the visit list shows it; ``returned``: the office returned its sealed
-    record and the team has not sealed a correction yet (an unresolved return)."""
+    record and the team has not sealed a correction yet (an unresolved return);
+    ``follows``: the number of the visit a rectification follow-up (复查) checks again."""
     employer = visit.employer
     return {"number": visit.number,
             "employer": {"name": employer.name, "credit_code": employer.credit_code,
@@ -86,7 +87,8 @@ def _summary(visit: Visit, tasks: list[Task], versions, team: list[dict],
             "tasks": [{"id": t.id, "name": t.name, "announced": t.announced} for t in tasks],
             "items": [{"code": code, "name": v.name} for v, code in versions],
             "team": team,
-            "returned": returned}
+            "returned": returned,
+            "follows": follows}
 
 
 def _review(visit: Visit, facts: VisitFacts) -> dict:
@@ -149,17 +151,22 @@ def _notice_text(visit: Visit, versions) -> str:
 
 def _pack(visit: Visit, me_id: int | None, facts: VisitFacts) -> tuple[dict, str]:
     tasks, versions = facts.tasks[visit.id], facts.versions[visit.id]
+    # A rectification follow-up checks again only what was non-compliant (docs/followup.md).
+    scope = facts.scope.get(visit.id)
+    if scope is not None:
+        versions = [(v, code) for v, code in versions if code in scope]
     team = _team(visit, me_id, facts)
     settings = _settings()
     review = _review(visit, facts)
     returned = any(not r["resolved"] for r in review["returns"])
     pack = {
-        "visit": _summary(visit, tasks, versions, team, returned),
+        "visit": _summary(visit, tasks, versions, team, returned, facts.follows.get(visit.id)),
         "employer": _employer(visit),
         "items": [{"version_id": v.id, "code": code, "name": v.name,
                    "legal_basis": v.legal_basis, "content": v.content,
                    "questions": [{"code": q.code, "text": q.text, "legal_basis": q.legal_basis,
-                                  "evidence_hint": q.evidence_hint} for q in v.questions]}
+                                  "evidence_hint": q.evidence_hint} for q in v.questions
+                                 if scope is None or not scope[code] or q.code in scope[code]]}
                   for v, code in versions],
         "previous": _previous(visit, facts),
         "arrangement": joint.arrangement(visit, me_id, facts),

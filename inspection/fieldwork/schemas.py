@@ -280,6 +280,8 @@ class FieldVisitSchema(ma.Schema):
     team = fields.List(fields.Nested(TeamMemberSchema))
     #: The office returned the sealed record to the team (comments in the pack's ``review``).
     returned = fields.Boolean()
+    #: A rectification follow-up (复查): the number of the visit it checks again.
+    follows = fields.String(allow_none=True)
     pack_etag = fields.String()
 
 

@@ -157,6 +157,31 @@ def place(task, draw, picks: list[tuple[str, int, int | None]]) -> Placement:
     return result
 
 
+def task_links(ids: list[int]):
+    """(visit_id, link_id) for each visit of ``ids``: the visit whose :class:`VisitTask`
+    links it serves, itself for a drawn visit, the first visit of its chain for a
+    rectification follow-up (``follows_id``, which has no links of its own: it was not drawn,
+    docs/followup.md). A recursive query, so one statement whatever the chain's length."""
+    from sqlalchemy.orm import aliased
+
+    up = aliased(Visit)
+    chain = select(Visit.id.label("visit_id"), Visit.id.label("link_id"),
+                   Visit.follows_id.label("up")).where(Visit.id.in_(ids)) \
+        .cte("visit_chain", recursive=True)
+    chain = chain.union_all(select(chain.c.visit_id, up.id, up.follows_id)
+                            .join(up, up.id == chain.c.up))
+    return select(chain.c.visit_id, chain.c.link_id).where(chain.c.up.is_(None)).subquery()
+
+
+def link_visit_id(visit: Visit) -> int:
+    """The id of the visit whose task links ``visit`` serves (:func:`task_links`): no
+    statement for a drawn visit."""
+    if visit.follows_id is None:
+        return visit.id
+    links = task_links([visit.id])
+    return db.session.scalar(select(links.c.link_id)) or visit.id
+
+
 def item_versions(visit_id: int) -> list[int]:
     """The item versions a visit checks, each once, in the order of its tasks (the order they
     joined the visit), then of each task's items: the versions its tasks pinned."""
@@ -164,16 +189,19 @@ def item_versions(visit_id: int) -> list[int]:
 
 
 def item_versions_of(visit_ids) -> dict[int, list[int]]:
-    """:func:`item_versions` of several visits: visit id -> its versions, in one query."""
+    """:func:`item_versions` of several visits: visit id -> its versions, in one query (a
+    follow-up checks the versions of the visit it follows, :func:`task_links`)."""
     from ..planning.models import TaskItem
 
     ids = list(dict.fromkeys(visit_ids))
     found: dict[int, list[int]] = {i: [] for i in ids}
     if ids:
+        links = task_links(ids)
         for visit_id, version_id in db.session.execute(
-                select(VisitTask.visit_id, TaskItem.item_version_id)
+                select(links.c.visit_id, TaskItem.item_version_id)
                 .join(VisitTask, VisitTask.task_id == TaskItem.task_id)
-                .where(VisitTask.visit_id.in_(ids)).order_by(VisitTask.id, TaskItem.id)):
+                .join(links, links.c.link_id == VisitTask.visit_id)
+                .order_by(VisitTask.id, TaskItem.id)):
             found[visit_id].append(version_id)
     return {i: list(dict.fromkeys(rows)) for i, rows in found.items()}
 
@@ -205,15 +233,18 @@ def checked_versions_of(visit_ids, *, questions: bool = False) -> dict[int, list
 
 
 def tasks_of(visit_ids) -> dict:
-    """Visit id -> the tasks it serves, by task id: one query for a list of visits."""
+    """Visit id -> the tasks it serves, by task id: one query for a list of visits (a
+    follow-up serves the tasks of the visit it follows)."""
     from ..planning.models import Task
 
     ids = list(dict.fromkeys(visit_ids))
     found: dict[int, list] = {i: [] for i in ids}
     if ids:
+        links = task_links(ids)
         for visit_id, task in db.session.execute(
-                select(VisitTask.visit_id, Task).join(Task, Task.id == VisitTask.task_id)
-                .where(VisitTask.visit_id.in_(ids)).order_by(Task.id)).tuples():
+                select(links.c.visit_id, Task).join(VisitTask, VisitTask.task_id == Task.id)
+                .join(links, links.c.link_id == VisitTask.visit_id)
+                .order_by(Task.id)).tuples():
             found[visit_id].append(task)
     return found
 

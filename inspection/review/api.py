@@ -63,12 +63,19 @@ REFUSALS = {
 }
 
 
-def _refusals(*codes: int):
-    def decorate(fn):
-        for code in codes:
-            fn = blp.alt_response(code, description=REFUSALS[code])(fn)
-        return fn
-    return decorate
+def refusals_of(blueprint):
+    """A decorator factory documenting the review's refusals (:data:`REFUSALS`) on an
+    operation of ``blueprint``: the review's API and its later steps' (review/handling/)."""
+    def refusals(*codes: int):
+        def decorate(fn):
+            for code in codes:
+                fn = blueprint.alt_response(code, description=REFUSALS[code])(fn)
+            return fn
+        return decorate
+    return refusals
+
+
+_refusals = refusals_of(blp)
 
 
 @blp.route("/queue")

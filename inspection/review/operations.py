@@ -32,7 +32,7 @@ from ..fieldwork import signing
 from ..fieldwork.models import (RecordRevision, ReviewReturn, Visit, VisitStatus,
                                 VisitTask)
 from ..fieldwork.results import enabled_codes, label
-from ..fieldwork.visits import checked_versions
+from ..fieldwork.visits import checked_versions, link_visit_id
 from ..planning.models import Task
 from .models import (CorrectionOrigin, Correction, Decision, Determination, ExceptionKind,
                      Feedback, FeedbackWay, Handling, Objection, ObjectionStatus,
@@ -64,10 +64,11 @@ def get_visit(number: str) -> Visit:
 
 def lead_department_id(visit: Visit) -> int | None:
     """The department that owns the visit's result: the lead department of the first task
-    the visit serves (the team leader's department, seed 000, 004 第十六条)."""
+    the visit serves (the team leader's department, seed 000, 004 第十六条); a follow-up
+    serves the tasks of the visit it follows."""
     return db.session.scalar(select(Task.lead_department_id)
                              .join(VisitTask, VisitTask.task_id == Task.id)
-                             .where(VisitTask.visit_id == visit.id)
+                             .where(VisitTask.visit_id == link_visit_id(visit))
                              .order_by(VisitTask.id).limit(1))
 
 
@@ -342,6 +343,10 @@ def decide_determination(determination_id: int, approve: bool, reason: str = "",
                    "deadline_missing_year": publication.deadline_year}
         audit.record("review.determination.approve", "determination", det.id, summary,
                      actor=actor)
+        # What follows an approved result (a rectification follow-up, review/followup/)
+        # joins this transaction through hooks, so that this module imports none of it.
+        for hook in current_app.extensions.get("determination_approved", ()):
+            hook(visit, det, actor)
     else:
         visit.status = VisitStatus.RECORDED.value
         audit.record("review.determination.reject", "determination", det.id,

@@ -14,7 +14,7 @@ each objection once its review is decided.
 Every reader loads what it shows in a fixed number of statements, whatever the number of
 rows (a test counts them): the page (with the current and corrected determinations, the
 employer and the publication joined), a count, then one statement each for the rows' tasks,
-items and decided objections.
+items, decided objections and handling decisions (:mod:`.handling.public`).
 """
 from __future__ import annotations
 
@@ -39,7 +39,11 @@ from ..directory.models import Employer
 from ..extensions import db
 from ..fieldwork.models import RESULT_LABELS, Visit, VisitStatus, VisitTask
 from ..fieldwork.results import enabled_codes
+from ..fieldwork.visits import task_links
 from ..planning.models import Task, TaskItem
+from .followup.public import follow_links, link_columns
+from .handling.public import as_json as handling_json
+from .handling.public import published_handling
 from .models import Decision, Determination, Objection, ObjectionStatus, Publication
 from .schemas import KEY, ObjectionInSchema
 
@@ -148,7 +152,7 @@ def _published():
                    Employer.name.label("employer"), Determination.result_category,
                    Determination.decided_at, Publication.published_at,
                    Publication.period_end, original.result_category.label("original_category"),
-                   original.decided_at.label("original_decided_at"))
+                   original.decided_at.label("original_decided_at"), *link_columns())
             .join(Employer, Employer.id == Visit.employer_id)
             .join(Publication, and_(Publication.visit_id == Visit.id,
                                     Publication.status == "published"))
@@ -186,23 +190,27 @@ def _details(ids: list[int]) -> tuple[dict, dict, dict]:
     objections: dict[int, list[dict]] = {i: [] for i in ids}
     if not ids:
         return tasks, items, objections
+    # A rectification follow-up serves the tasks of the visit it follows (it was not drawn:
+    # fieldwork.visits.task_links).
+    links = task_links(ids)
     for visit_id, task_id, name, dept_id, dept_name in db.session.execute(
-            select(VisitTask.visit_id, Task.id, Task.name, Task.lead_department_id,
+            select(links.c.visit_id, Task.id, Task.name, Task.lead_department_id,
                    Department.name)
+            .join(VisitTask, VisitTask.visit_id == links.c.link_id)
             .join(Task, Task.id == VisitTask.task_id)
             .join(Department, Department.id == Task.lead_department_id)
-            .where(VisitTask.visit_id.in_(ids)).order_by(VisitTask.visit_id, VisitTask.id)):
+            .order_by(links.c.visit_id, VisitTask.id)):
         tasks[visit_id].append({"id": task_id, "name": name,
                                 "department": {"id": dept_id, "name": dept_name}})
     seen: dict[int, set[str]] = {i: set() for i in ids}
     for visit_id, code, name, name_en in db.session.execute(
-            select(VisitTask.visit_id, CheckItem.code, CheckItemVersion.name,
+            select(links.c.visit_id, CheckItem.code, CheckItemVersion.name,
                    CheckItemVersion.name_en)
+            .join(VisitTask, VisitTask.visit_id == links.c.link_id)
             .join(TaskItem, TaskItem.task_id == VisitTask.task_id)
             .join(CheckItemVersion, CheckItemVersion.id == TaskItem.item_version_id)
             .join(CheckItem, CheckItem.id == CheckItemVersion.item_id)
-            .where(VisitTask.visit_id.in_(ids))
-            .order_by(VisitTask.visit_id, VisitTask.id, TaskItem.id)):
+            .order_by(links.c.visit_id, VisitTask.id, TaskItem.id)):
         if code not in seen[visit_id]:
             seen[visit_id].add(code)
             items[visit_id].append({"code": code, "name": name, "name_en": name_en or ""})
@@ -223,6 +231,7 @@ def _details(ids: list[int]) -> tuple[dict, dict, dict]:
 def _rows(found) -> list[dict[str, Any]]:
     found = list(found)
     tasks, items, objections = _details([r.id for r in found])
+    handling = published_handling([r.id for r in found])
     rows = []
     for r in found:
         visit_tasks = tasks[r.id]
@@ -246,6 +255,8 @@ def _rows(found) -> list[dict[str, Any]]:
             "department": lead,
             "corrected": corrected,
             "objections": objections[r.id],
+            "handling": handling[r.id],
+            "follow_up": follow_links(r),
         })
     return rows
 
@@ -362,5 +373,7 @@ def as_json(row: dict[str, Any]) -> dict[str, Any]:
         "objections": [{"reviewed_on": _iso(o["reviewed_on"]), "status": o["status"],
                         "status_label": o["status_label"], "outcome": o["outcome"]}
                        for o in row["objections"]],
+        "handling": handling_json(row.get("handling") or []),
+        "follow_up": row.get("follow_up"),
         "url": url_for("public_results.show", number=row["visit"], _external=True),
     }

@@ -50,7 +50,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -98,6 +98,47 @@ _RANK = {state: n for n, state in enumerate(STATES)}
 #: The states a reminder is written for.
 REMIND_STATES = (OVERDUE, DUE_SOON)
 
+
+
+@dataclass(frozen=True)
+class Source:
+    """A kind of office line added by a later step of the work (handling and referrals,
+    follow-up visits, reports, the archive), registered with :func:`register_source` by the
+    module that owns it, so that this module needs to import none of them.
+
+    ``collect(today)`` returns the bureau's lines of this kind (one query, whatever the number
+    of rows); ``label()`` names the kind and ``title(item)`` words one line, both read in the
+    language in force when they are read."""
+
+    kind: str
+    label: Callable[[], str]
+    title: Callable[["Item"], str]
+    collect: Callable[[date], list["Item"]]
+
+
+#: The registered sources, by kind, in order of registration.
+_SOURCES: dict[str, Source] = {}
+
+
+def register_source(source: Source) -> None:
+    """Add a kind of office line (on the office's to-do lists, the deadlines page and the
+    reminders). Registering the same kind again replaces it (an app made twice in tests)."""
+    if source.kind in STATES or source.kind in DEADLINE_KINDS + COUNTER_KINDS + (TO_CORRECT,
+                                                                                CALENDAR):
+        raise ValueError(f"kind {source.kind!r} is taken")
+    _SOURCES[source.kind] = source
+
+
+def office_kinds() -> tuple[str, ...]:
+    """The office's kinds: the built-in ones and the registered sources."""
+    return OFFICE_KINDS + tuple(_SOURCES)
+
+
+def deadline_kinds() -> tuple[str, ...]:
+    """What the deadlines page and the reminders read."""
+    return DEADLINE_KINDS + tuple(_SOURCES)
+
+
 #: Where the office's pages are (built in inspection/review by their authors).
 REVIEW_PAGE = "/review/visits/{number}"
 APPROVALS_PAGE = "/review/approvals"
@@ -121,7 +162,8 @@ def kind_labels() -> dict[str, str]:
             OBJECTION: _("Objection to review"), DETERMINATION: _("Determination to decide"),
             CORRECTION: _("Correction to decide"), EXCEPTION: _("Exception to decide"),
             PLANS: _("Annual plans"), TASKS: _("Tasks"), SUBSTITUTIONS: _("Substitutions"),
-            TO_CORRECT: _("Record to correct"), CALENDAR: _("Working-day calendar")}
+            TO_CORRECT: _("Record to correct"), CALENDAR: _("Working-day calendar"),
+            **{kind: source.label() for kind, source in _SOURCES.items()}}
 
 
 # --- the item ---------------------------------------------------------------------------------
@@ -169,6 +211,8 @@ class Item:
 
     @property
     def title(self) -> str:
+        if self.kind in _SOURCES:
+            return _SOURCES[self.kind].title(self)
         values = {"number": self.number, "employer": self.employer,
                   "count": self.count or 0, "year": self.year or 0,
                   "objection": self.object.split(":", 1)[-1]}
@@ -587,6 +631,9 @@ def _collect(kinds: Iterable[str], today: date, *, department_id: int | None = N
         items += _corrections(department_id)
     if EXCEPTION in kinds:
         items += _exceptions(department_id)
+    for kind, source in _SOURCES.items():
+        if kind in kinds:
+            items += source.collect(today)
     if kinds & {RETURNED, DETERMINATION, CORRECTION, EXCEPTION}:
         _teams([i for i in items if i.kind in (RETURNED, DETERMINATION, CORRECTION,
                                                 EXCEPTION)])
@@ -622,7 +669,7 @@ def todo(user: User, *, today: date | None = None) -> list[Item]:
     today = today or local_today()
     items: list[Item] = []
     if user.has_role(Role.OFFICE):
-        items += _collect(OFFICE_KINDS, today)
+        items += _collect(office_kinds(), today)
     if user.has_role(Role.APPROVER):
         if user.department_id is not None:
             items += [i for i in _collect(APPROVAL_KINDS, today,
@@ -632,7 +679,7 @@ def todo(user: User, *, today: date | None = None) -> list[Item]:
     if user.has_role(Role.INSPECTOR):
         items += _returned(member_user_id=user.id)
     if user.has_role(Role.ADMIN):
-        items += _calendar_items(_finish(_collect(DEADLINE_KINDS, today), today))
+        items += _calendar_items(_finish(_collect(deadline_kinds(), today), today))
     if not items:
         return []
     return sort_items(_unique(_finish(items, today)))
@@ -655,14 +702,15 @@ def bureau_todo(today: date | None = None) -> list[tuple[User, list[Item]]]:
     today = today or local_today()
     users = db.session.scalars(select(User).where(User.active.is_(True))
                                .order_by(User.id)).all()
-    items = _finish(_collect(DEADLINE_KINDS, today), today)
+    items = _finish(_collect(deadline_kinds(), today), today)
+    office = office_kinds()
     returned = [i for i in items if i.kind == RETURNED]
     calendar = _finish(_calendar_items(items), today)
     lists: list[tuple[User, list[Item]]] = []
     for user in users:
         mine: list[Item] = []
         if user.has_role(Role.OFFICE):
-            mine += [i for i in items if i.kind in OFFICE_KINDS]
+            mine += [i for i in items if i.kind in office]
         if user.has_role(Role.APPROVER):
             mine += [i for i in items if i.kind in APPROVAL_KINDS and may_decide(user, i)]
         if user.has_role(Role.INSPECTOR):
@@ -687,7 +735,7 @@ def deadlines(*, today: date | None = None, state: str | None = None,
     "departments": [(id, name)]}``; ``state`` and ``department_id`` filter the groups (the
     counts are of the whole bureau)."""
     today = today or local_today()
-    items = sort_items(_finish(_collect(DEADLINE_KINDS, today), today))
+    items = sort_items(_finish(_collect(deadline_kinds(), today), today))
     counts = {s: 0 for s in STATES}
     departments: dict[int, str] = {}
     for item in items:

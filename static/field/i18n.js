@@ -374,6 +374,12 @@ export const EN = {
   "本记录是对已封存记录的更正，理由：{0}": "This record corrects a sealed record; reason: {0}",
   "审核意见：": "Office's comment: ",
   "没有照片。": "No photos.",
+  // rectification follow-ups (views.js)
+  "复查": "Follow-up",
+  "整改复查": "Rectification follow-up",
+  "整改复查，原检查：{0}": "Rectification follow-up of {0}",
+  "原检查：": "Original visit: ",
+  "只检查原检查中不符合的事项和问题。": "Only the items and questions found non-compliant in the original visit are checked.",
   // records returned by the office (views.js, checklist.js)
   "退回修改": "Returned",
   "待批准": "Awaiting approval",

@@ -113,7 +113,9 @@ function visitCard(visit, stored, ctx) {
       returned ? h('span', { class: 'tag bad returned-tag' }, t('退回修改'))
         : h('span', { class: 'tag' }, STATUS[visit.status] ? t(STATUS[visit.status]) : visit.status || ''),
       stored ? h('span', { class: 'tag ok' }, t('已下载')) : null,
-      visit.announced === false ? h('span', { class: 'tag warn' }, t('不预先通知')) : null),
+      visit.announced === false ? h('span', { class: 'tag warn' }, t('不预先通知')) : null,
+      visit.follows ? h('span', { class: 'tag warn followup-tag' }, t('复查')) : null),
+    visit.follows ? h('p', { class: 'small followup-note' }, t('整改复查，原检查：{0}', visit.follows)) : null,
     returned ? h('p', { class: 'returned-note' }, back ? t('办公室退回修改：{0}', back.comments) : t('办公室已退回检查记录，请更新离线包查看审核意见。')) : null,
     h('h3', {}, employer.name || ''),
     h('p', { class: 'small' }, employer.address || ''),
@@ -151,6 +153,7 @@ export async function visitView(ctx, number) {
   }
   root.append(
     ...[reviewCard(pack, record)].filter(Boolean),  // the office's comments first
+    ...[followUpCard(visit)].filter(Boolean),
     ...[serverCard].filter(Boolean),
     ...(record.replaced && record.adopted && record.adopted.saved_at === record.saved_at
       ? [h('p', { class: 'notice', id: 'record-replaced' }, t('本机原有的记录（第 {0} 版，已全部上传）已换成服务器上较新的记录（第 {1} 版）。', record.replaced.revision, record.revision))]
@@ -169,6 +172,16 @@ export async function visitView(ctx, number) {
     saveStatus(),
   );
   return root;
+}
+
+/** A rectification follow-up (复查): which visit it checks again, and that only what was
+ *  non-compliant there is in its checklist (the pack holds only those items). */
+function followUpCard(visit) {
+  if (!visit.follows) return null;
+  return h('section', { class: 'card followup-card', id: 'follow-up' },
+    h('h2', {}, h('span', { class: 'tag warn followup-tag' }, t('复查')), ' ', t('整改复查')),
+    h('p', {}, t('原检查：'), h('a', { href: `#/visit/${visit.follows}` }, visit.follows)),
+    h('p', { class: 'small' }, t('只检查原检查中不符合的事项和问题。')));
 }
 
 /** The office returned the record: its comments, prominently; per-question comments are

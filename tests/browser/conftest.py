@@ -95,6 +95,7 @@ def _make_env(tmp: Path) -> dict[str, str]:
         "INSPECTION_FILE_STORE": str(files),
         # every test browses from 127.0.0.1: the portal's limit against scraping stays off
         "INSPECTION_PUBLIC_REQUESTS_PER_MINUTE": "0",
+        "INSPECTION_JOBS_FILE": str(tmp / "jobs.sqlite3"),
         "PYTHONUNBUFFERED": "1",
     })
     return env
@@ -142,7 +143,8 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory, request):
-    """The base URL of the app under gunicorn (2 workers) on a free port, demo bureau seeded."""
+    """The base URL of the app under gunicorn (2 workers) on a free port, demo bureau seeded,
+    with the job queue's worker beside it (as `make run` starts them)."""
     global _server_log, _server_env
     tmp = tmp_path_factory.mktemp("live_server")
     env = _make_env(tmp)
@@ -162,17 +164,22 @@ def live_server(tmp_path_factory, request):
              "--no-control-socket", "app:app"],
             cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "jobs", "worker"],
+            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL)
     try:
         _wait_healthy(base, process, log)
         yield base
     finally:
         exited_early = process.poll() is not None
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        for child in (process, worker):
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait(timeout=10)
         if exited_early:  # a failed test shows the log in its own report (makereport above)
             sys.stderr.write(f"\n--- gunicorn log ({log}) ---\n{_log_tail(log, 200)}\n")
         _server_log = None

@@ -7,6 +7,8 @@ Chromium's offline emulation logs failed fetches as console errors: those are al
 """
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from field_sign_support import (device, draw, ink_box, link_colleague, server_counts, viewshot,
@@ -237,7 +239,15 @@ def test_sign_rotate_seal_void_sign_again_and_sync(make_page, live_server, serve
     page.goto(f"{base}/field/#/visit/{number}/record")
     href = page.locator("#server-pdf").get_attribute("href")
     assert href == f"/visits/{number}/record.pdf"
-    pdf = page.request.get(base + href, timeout=90_000)  # WeasyPrint with a CJK font: seconds
+    # The PDF is made once by the job queue's worker when the sealed record is complete; until
+    # it is kept, the address leads to the job's progress page.
+    deadline = time.monotonic() + 120
+    while True:
+        pdf = page.request.get(base + href, timeout=90_000)
+        if pdf.headers["content-type"].startswith("application/pdf") \
+                or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(500)
     assert pdf.status == 200 and pdf.headers["content-type"].startswith("application/pdf")
     if size is TABLET:
         correct_the_sealed_record(page, base, number, pack, state, how, me, other, server_python)

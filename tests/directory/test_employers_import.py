@@ -234,7 +234,7 @@ def test_xlsx_round_trip_changes_nothing(app, regions, login_as, make_user):
                              "region_code": "370305003", "industry": "F"}, actor=admin,
                             override_reason="旧代码")
     c = login_as("office")
-    r = c.get("/employers/export.xlsx")
+    r = _export(app, c)
     assert r.status_code == 200 and r.data[:2] == b"PK"
     report_html = c.post_form("/employers/import", {"file": upload(r.data, "export.xlsx")})
     html = report_html.get_data(as_text=True)
@@ -245,10 +245,21 @@ def test_xlsx_round_trip_changes_nothing(app, regions, login_as, make_user):
     assert "badge ok" in html
 
 
+def _export(app, client, **filters):
+    """The export button: a job (docs/jobs.md), run here in-process, then its file."""
+    from inspection.jobs.operations import run_pending
+
+    r = client.post_form("/employers/export.xlsx", filters, token_from="/employers/")
+    assert r.status_code == 302 and "/jobs/" in r.headers["Location"]
+    with app.test_request_context():
+        assert run_pending() == 1
+    return client.get(r.headers["Location"] + "/download")
+
+
 def test_export_follows_the_filter(app, regions, login_as):
     cs = codes(3)
     for i, code in enumerate(cs):
         make_employer(app, code, risk_grade="D" if i == 0 else "A")
-    r = login_as("supervisor").get("/employers/export.xlsx?risk_grade=D")
+    r = _export(app, login_as("supervisor"), risk_grade="D")
     rows = list(load_workbook(io.BytesIO(r.data), read_only=True).worksheets[0].iter_rows(values_only=True))
     assert len(rows) == 2 and rows[1][0] == cs[0]

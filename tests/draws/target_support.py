@@ -3,7 +3,6 @@ departments, the standard catalogue, employers of every grade, an approved plan 
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -24,27 +23,29 @@ from inspection.draws.target import operations as target
 from inspection.extensions import db
 from inspection.planning.models import AnnualPlan, Task, TaskDepartment, TaskItem
 
-from helpers import replayed
+from helpers import CLOCK, replayed
 
 SECRETS = {"劳动保障监察": "a1" * 16, "法制机构": "b2" * 16}
 #: The public source the tests declare (its name; :func:`soon` adds its time).
 SOURCE = [{"name": "中国福利彩票3D 2026088期开奖号码"}]
 #: How long after it is declared the tests' source becomes known: longer than a preparation
-#: takes, so that the commitment comes first, as the server requires.
-KNOWN_AFTER = timedelta(seconds=0.4)
+#: takes, even on a loaded machine, so that the commitment comes first, as the server
+#: requires. Nothing waits for it: the tests' draws clock moves on (helpers.DrawClock).
+KNOWN_AFTER = timedelta(seconds=5)
 
 
 def soon(sources=SOURCE, after: timedelta = KNOWN_AFTER) -> list[dict]:
     """``sources`` declared as known a moment from now (Beijing time, to the microsecond)."""
-    at = (datetime.now(LOCAL) + after).isoformat(timespec="microseconds")
+    at = (CLOCK.local() + after).isoformat(timespec="microseconds")
     return [dict(source, available_at=at) for source in sources]
 
 
 def wait_until_known(sources) -> None:
-    """Sleep until every source's value is known: the draw may then be executed."""
+    """Move the draws' clock to just after every source's value is known: the draw may then
+    be executed."""
     latest = max((datetime.fromisoformat(s["available_at"]) for s in sources), default=None)
     if latest is not None:
-        time.sleep(max(0.0, (latest - datetime.now(LOCAL)).total_seconds()) + 0.001)
+        CLOCK.wait_until(latest)
 
 
 def unique_codes(n: int, seed: int = 11) -> list[str]:

@@ -107,3 +107,26 @@ def test_public_pages_need_no_account_and_hide_visits(app, world, client):
     html = client.get(f"/public/draws/{public_id}").get_data(as_text=True)
     assert "2026-000001" not in html          # visit numbers stay internal
     assert client.get(f"/public/draws/{public_id}/verify.py").data.startswith(b'"""')
+
+
+def test_the_pages_qr_code_reads_back_as_its_address(tmp_path):
+    """The public page's QR code (inline SVG, one rectangle per run of dark modules) drawn
+    as the browser would and read by a real decoder."""
+    import re as _re
+    import subprocess as _subprocess
+
+    from PIL import Image
+
+    from inspection.draws.public_views import qr_svg
+
+    url = "https://example.gov.cn/public/draws/DRAW-2026-0001"
+    svg = str(qr_svg(url))
+    n = int(_re.search(r'viewBox="0 0 (\d+) \1"', svg).group(1))
+    image = Image.new("L", (n, n), 255)
+    for x, y, w in _re.findall(r"M(\d+) (\d+)h(\d+)v1h-\3z", svg):
+        for dx in range(int(w)):
+            image.putpixel((int(x) + dx, int(y)), 0)
+    image.resize((n * 8, n * 8), Image.NEAREST).save(tmp_path / "qr.png")
+    read = _subprocess.run(["zbarimg", "--quiet", "--raw", str(tmp_path / "qr.png")],
+                           capture_output=True, text=True)
+    assert read.stdout.strip() == url, read.stderr

@@ -53,3 +53,26 @@ def test_team_draw_public_page_and_standalone_verification(app, department, clie
     run = subprocess.run([sys.executable, "-I", "-S", "verify.py", "record.json", *names],
                          cwd=tmp_path, capture_output=True, text=True)
     assert run.returncode == 1 and number in run.stdout
+
+
+def test_the_teams_come_a_page_at_a_time(app, department, client, monkeypatch):
+    from inspection.draws import public_views
+
+    monkeypatch.setattr(public_views, "TEAMS_PER_PAGE", 2)
+    with app.app_context():
+        bureau = build_bureau(department, employers=3, lead_inspectors=5)
+        public_id = draw_teams(bureau).public_id
+        numbers = [v.number for v in visits(bureau)]
+    first = client.get(f"/public/draws/{public_id}").get_data(as_text=True)
+    last = client.get(f"/public/draws/{public_id}?page=2")
+    assert last.status_code == 200
+    second = last.get_data(as_text=True)
+    shown = [[n for n in numbers if f"<code>{n}</code>" in html] for html in (first, second)]
+    assert len(shown[0]) == 2 and len(shown[1]) == 1 and sorted(sum(shown, [])) == sorted(numbers)
+    assert 'rel="next"' in first and 'rel="prev"' in second
+    # Each page has its own ETag: page 2 is not answered "not modified" with page 1's tag.
+    tag = client.get(f"/public/draws/{public_id}").headers["ETag"]
+    again = client.get(f"/public/draws/{public_id}?page=2", headers={"If-None-Match": tag})
+    assert again.status_code == 200
+    assert client.get(f"/public/draws/{public_id}?page=3").status_code == 404
+    assert client.get(f"/public/draws/{public_id}?page=abc").status_code == 422

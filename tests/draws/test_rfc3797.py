@@ -246,3 +246,12 @@ def test_engine_is_pure():
             imported.add(node.module.split(".")[0])
     assert imported <= {"__future__", "bisect", "hashlib", "math", "re", "unicodedata", "decimal",
                         "typing"}
+
+
+def test_the_contract_path_selects_as_the_rfc():
+    """DESIGN.md's contract names ``inspection.draws.rfc3797.select``: other tools import that
+    path, so it must keep answering as the engine does."""
+    from inspection.draws.rfc3797 import select as contract_select
+
+    picks = contract_select(RFC_POOL, RFC_SOURCES, 10)
+    assert [RFC_POOL[p - 1] for p in picks] == RFC_SELECTED

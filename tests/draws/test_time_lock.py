@@ -21,6 +21,7 @@ from inspection.draws.engine import verify
 from inspection.draws.models import Draw, EntropyMode
 from inspection.extensions import db
 
+from helpers import CLOCK
 from target_support import (SECRETS, execute, make_task, prepare, secret_specs,  # noqa: F401
                             world)
 
@@ -36,7 +37,8 @@ def _source(moment: datetime) -> list[dict]:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    """The server's clock now (the tests' draws clock, helpers.DrawClock)."""
+    return CLOCK.local().astimezone(timezone.utc).replace(microsecond=0)
 
 
 def _later(monkeypatch, moment: datetime) -> None:
@@ -234,7 +236,8 @@ def test_the_public_page_says_what_the_result_rests_on(app, world, client):
     assert 'id="trust-secrets"' in page and 'id="trust-public"' not in page
 
 
-def test_the_demo_source_is_published_after_the_commitment_then_used():
+def test_the_demo_source_is_published_after_the_commitment_then_used(monkeypatch):
+    CLOCK.real_time(monkeypatch)              # the demo really waits, outside the tests
     before = datetime.now(timezone.utc)
     source = demo_source()
     known = datetime.fromisoformat(source["available_at"])

@@ -20,7 +20,8 @@ from inspection.core import operations as core_ops
 from inspection.core.access import PUBLIC, access_of
 from inspection.core.models import Department, LoginFailure, utcnow
 from inspection.core.throttle import throttle
-from inspection.draws.models import Draw
+from inspection.draws.models import Draw, DrawKind
+from inspection.draws.public_views import TEAMS_PER_PAGE
 from inspection.extensions import db
 from inspection.fieldwork.models import Visit
 from inspection.planning import plans as plan_ops
@@ -48,6 +49,13 @@ def _pages() -> list[str]:
     plan = db.session.scalar(select(AnnualPlan.id).where(AnnualPlan.status == "published"))
     task = db.session.scalar(select(Task.id).where(Task.status == "teams_drawn"))
     with_ids += [f"/public/plans/{plan}", f"/public/tasks/{task}", "/public/catalogue/LR-06"]
+    # Each executed draw's page; a team draw of more visits than a page shows its last too.
+    for public_id, kind, record in db.session.execute(
+            select(Draw.public_id, Draw.kind, Draw.record).where(Draw.status == "executed")):
+        with_ids.append(f"/public/draws/{public_id}")
+        if kind == DrawKind.TEAM.value and len(record["assignment"]) > TEAMS_PER_PAGE:
+            last = -(-len(record["assignment"]) // TEAMS_PER_PAGE)
+            with_ids.append(f"/public/draws/{public_id}?page={last}")
     return ["/public/", *(page for page, _json, _key in LISTS), *with_ids]
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from inspection.extensions import db
 from inspection.review.models import Determination
+from inspection.review.todo import local_today
 
 from test_review_support import DUE, audit_actions, bureau, credit_code, team_corrects
 
@@ -207,7 +208,7 @@ def test_the_whole_path_through_the_pages(app, department, login_as):
     Image.new("RGB", (40, 30), (200, 10, 10)).save(buf, "PNG")
     scan = buf.getvalue()
     _done(office.post_form(f"{page}/feedback", {
-        "way": "post", "delivered_on": "2026-12-03", "note": "挂号信",
+        "way": "post", "delivered_on": local_today().isoformat(), "note": "挂号信",
         "proof": (io.BytesIO(scan), "回执.png", "image/png")}, token_from=page), s.visit)
     html = office.get(page).get_data(as_text=True)
     from inspection.review.models import Feedback

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import (Blueprint, flash, redirect, render_template, request, send_file, url_for)
+from flask import (Blueprint, current_app, flash, redirect, render_template, request,
+                   send_file, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -17,11 +18,11 @@ from ...core.forms import show_errors
 from ...core.models import Role
 from ...extensions import db
 from ..reference import EMPLOYER_TYPES, INDUSTRIES
-from ..tabular import write_xlsx
-from . import importer, operations as ops
+from ...jobs.operations import submit as submit_job
+from . import export_job, importer, operations as ops
 from .forms import (ConfirmForm, EmployerEditForm, EmployerNewForm, ImportConfirmForm, RegionForm,
                     UploadForm)
-from .labels import FLAGS, GRADES, STATUSES, choices, current_lang, is_zh
+from .labels import FLAGS, GRADES, STATUSES, choices, current_lang
 
 bp = Blueprint("employers", __name__, url_prefix="/employers")
 READ = roles(*OFFICE_READERS)
@@ -76,18 +77,26 @@ def index():
         status_choices=choices(STATUSES), flag_choices=choices(FLAGS), **_labels())
 
 
-@bp.get("/export.xlsx")
+@bp.route("/export.xlsx", methods=["GET", "POST"])
 @READ
 def export():
-    """The list's current filter as XLSX, streamed from the database in write-only mode."""
-    filters = ops.Filters.from_args(request.args)
+    """The list's current filter as XLSX, made by a job (docs/jobs.md): POST submits it
+    and shows its progress page; GET asks to confirm (an old bookmark of the export)."""
+    filters = ops.Filters.from_args(request.values)
     lang = current_lang()
-    data = write_xlsx(importer.COLUMNS, ops.export_rows(filters, lang), "employers",
-                      lang="zh" if is_zh(lang) else "en")
+    if request.method == "GET":
+        return render_template(
+            "jobs/start.html", title=_("Export the employers directory"),
+            label=_("Employers directory export (XLSX)"),
+            text=_("%(n)s employers match the current filter. The file is made by a job: "
+                   "you see its progress and download it when it is done.",
+                   n="{:,}".format(export_job.count(filters))),
+            action=url_for("employers.export"), fields=filters.args(),
+            back=url_for("employers.index", **filters.args()))
     audit.record("employer.export", "employer", None, {"filters": filters.args()})
-    db.session.commit()
-    return send_file(BytesIO(data), as_attachment=True, download_name="employers.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    job = submit_job(export_job.KIND, {**filters.args(), "lang": lang},
+                     current_user._get_current_object())
+    return redirect(url_for("jobs.detail", job_id=job.id))
 
 
 @bp.post("/confirm")
@@ -133,8 +142,11 @@ def new():
 @READ
 def detail(employer_id: int):
     employer = ops.get_employer(employer_id)
+    # Visits and results come from review through a hook: the directory imports none of it.
+    visits = current_app.extensions.get("employer_history")
     return render_template("directory/employers/detail.html", employer=employer,
-                           history=ops.history(employer), **_labels())
+                           history=ops.history(employer),
+                           visit_history=visits(employer) if visits else None, **_labels())
 
 
 @bp.route("/<int:employer_id>/edit", methods=["GET", "POST"])
