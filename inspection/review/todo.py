@@ -349,8 +349,10 @@ def sort_items(items: list[Item]) -> list[Item]:
 
 def _first_task_id():
     """The visit's first task (the one whose lead department owns the result, as
-    :func:`.operations.lead_department_id`), correlated to :class:`Visit`."""
-    return (select(VisitTask.task_id).where(VisitTask.visit_id == Visit.id)
+    :func:`.operations.lead_department_id`), correlated to :class:`Visit`; a rectification
+    follow-up serves the tasks of the visit it follows (docs/followup.md)."""
+    return (select(VisitTask.task_id)
+            .where(VisitTask.visit_id == func.coalesce(Visit.follows_id, Visit.id))
             .order_by(VisitTask.id).limit(1).correlate(Visit).scalar_subquery())
 
 

@@ -19,6 +19,7 @@ from inspection.directory.models import Inspector
 from inspection.draws.models import TeamMember
 from inspection.extensions import db
 from inspection.fieldwork.models import Visit, VisitTask
+from inspection.review import todo
 from inspection.review.models import Determination, Objection
 
 from helpers import Client
@@ -109,6 +110,11 @@ def test_a_follow_up_from_an_order_sealed_determined_published_and_linked(
             AuditEntry.action == "followup.schedule"))
         assert entry.object_id == str(follow.id) and entry.summary["follows"] == s.visit
         number = follow.number
+        # on the office's deadlines, due on the window's last day, under the original's task
+        groups = todo.deadlines(today=date(2026, 6, 1))["groups"]
+        [line] = [i for g in groups for i in g["items"] if i.kind == "follow_up"]
+        assert line.number == number and line.due == date(2026, 6, 22) and line.task_id
+        assert "follow-up" in line.title.lower() or "复查" in line.title
 
     # the phone's list and pack: marked as a follow-up, only the non-compliant question
     listed = {v["number"]: v for v in s.inspector.get("/api/v1/field/visits").get_json()}

@@ -16,3 +16,6 @@ def init_app(app: Flask) -> None:
     app.extensions.setdefault("determination_approved", []).append(schedule)
     # The directory's employer page shows the visits and results (directory imports no review).
     app.extensions["employer_history"] = history_section
+    from .todo import register
+
+    register()  # follow-ups not yet made, on the to-do lists and the deadlines page
