@@ -88,8 +88,15 @@ def visit_versions(visit: Visit) -> list[tuple[CheckItemVersion, str]]:
 
 
 def visit_questions(visit: Visit) -> dict[str, set[str]]:
-    """Item code -> its question codes, for the item versions of the visit."""
-    return {code: {q.code for q in v.questions} for v, code in visit_versions(visit)}
+    """Item code -> its question codes, for the item versions of the visit; for a
+    rectification follow-up, only the items and questions it checks again
+    (:func:`follow_up_scope`)."""
+    questions = {code: {q.code for q in v.questions} for v, code in visit_versions(visit)}
+    if visit.follows_id is None:
+        return questions
+    _numbers, scope = follow_up_scope([visit])
+    return {item: questions[item] & set(codes)
+            for item, codes in scope.get(visit.id, {}).items() if item in questions}
 
 
 # --- photos of a record revision --------------------------------------------------------------

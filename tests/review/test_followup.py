@@ -24,6 +24,8 @@ from inspection.review.models import Determination, Objection
 
 from helpers import Client
 from test_review_support import bureau, seal_and_send  # noqa: I001
+from field_support import new_key, record
+from seal_support import put_record
 
 FIRST_DUE, LAST_DUE = "2026-06-01", "2026-06-05"
 
@@ -130,6 +132,12 @@ def test_a_follow_up_from_an_order_sealed_determined_published_and_linked(
 
     # sealed through the field API as the phone sends it: rectified
     field = dataclasses.replace(s.field, mine=number, questions=[s.field.questions[0]])
+    # a question the original found compliant is not the follow-up's: refused, nothing kept
+    outside = [{"item": field.item, "question": s.field.questions[1], "answer": "compliant",
+                "note": "", "order": None}]
+    refused = put_record(s.inspector, record(field, answers=outside), new_key())
+    assert refused.status_code == 422 and "answers.0.question" in refused.get_json()[
+        "error"]["fields"], refused.get_json()
     answers = [{"item": field.item, "question": field.questions[0], "answer": "compliant",
                 "note": "已补签劳动合同"}]
     seal_and_send(s.inspector, field, s.team, category="no_problem", answers=answers)
