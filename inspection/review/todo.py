@@ -123,8 +123,7 @@ _SOURCES: dict[str, Source] = {}
 def register_source(source: Source) -> None:
     """Add a kind of office line (on the office's to-do lists, the deadlines page and the
     reminders). Registering the same kind again replaces it (an app made twice in tests)."""
-    if source.kind in STATES or source.kind in DEADLINE_KINDS + COUNTER_KINDS + (TO_CORRECT,
-                                                                                CALENDAR):
+    if source.kind in DEADLINE_KINDS + COUNTER_KINDS + (TO_CORRECT, CALENDAR):
         raise ValueError(f"kind {source.kind!r} is taken")
     _SOURCES[source.kind] = source
 

@@ -34,7 +34,6 @@ def server(app):
     http.shutdown()
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium")
 def test_the_progress_page_moves_and_offers_the_file(app, make_user, server, tmp_path):
     from playwright.sync_api import sync_playwright
 

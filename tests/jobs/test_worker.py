@@ -45,7 +45,7 @@ def queue_app(request, app, app_config, tmp_path):
     workers for it (each stopped at the end)."""
     mode = request.param
     if mode == "redis" and not _redis_up():
-        pytest.skip("no Redis on 127.0.0.1:6379")
+        pytest.fail("no Redis on 127.0.0.1:6379: start it (.ci/run does)")
     settings = dict(app_config, JOBS_MODE=mode, JOBS_FILE=str(tmp_path / "jobs.sqlite3"))
     if mode == "redis":
         settings["REDIS_URL"] = REDIS
