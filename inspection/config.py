@@ -140,6 +140,10 @@ class Settings:
     #: (PRIVATE+KEY+<name>+<hash>+<key>) or the path of a file holding one (or a 64-hex
     #: seed). Empty: a key generated on first start and kept in instance/log_signing_key.
     LOG_SIGNING_KEY: str = ""
+    #: Witnesses the log submits each new checkpoint to (c2sp.org/tlog-witness), whose
+    #: cosignatures it keeps and publishes: "URL KEY" per witness (its submission prefix and
+    #: its cosignature verifier key), separated by commas or newlines. Empty: none.
+    LOG_WITNESSES: str = ""
 
     def flask_config(self) -> dict[str, Any]:
         """The mapping Flask and its extensions read."""
@@ -263,6 +267,14 @@ def _log_identity(instance: Path, values: Mapping[str, Any]) -> tuple[str, str]:
                           "(PRIVATE+KEY+...) nor a 64-hex Ed25519 seed") from None
 
 
+def _check_witnesses(text: str) -> None:
+    from .draws.engine import tlog
+    try:
+        tlog.parse_witness_list(text)
+    except tlog.LogError as exc:
+        raise ConfigError(f"LOG_WITNESSES: {exc}") from None
+
+
 def _kept_file(path: Path, make) -> str:
     """The text kept in ``path``, written on first use with owner-only permissions (two
     processes starting at once keep the first one's)."""
@@ -310,6 +322,7 @@ def load(instance: Path, overrides: Mapping[str, Any] | None = None,
     if not values.get("FILE_STORE"):
         values["FILE_STORE"] = str(instance / "files")
     values["LOG_ORIGIN"], values["LOG_SIGNING_KEY"] = _log_identity(instance, values)
+    _check_witnesses(values.get("LOG_WITNESSES", ""))
     settings = Settings(**values)
     if settings.SESSION_IDLE_MINUTES < 1:
         raise ConfigError("SESSION_IDLE_MINUTES must be at least 1")

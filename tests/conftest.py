@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import hypothesis
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
@@ -25,6 +26,14 @@ from helpers import CLOCK, PASSWORD, Client, empty_database  # noqa: E402
 
 # Draws wait for their public sources on a clock the tests move (helpers.DrawClock).
 CLOCK.install()
+
+# Property tests: the same examples on every run (a red run can be repeated), and no failure
+# because the machine is busy: generating examples may be slow under load (CI runs two
+# workers), which says nothing about the code under test.
+hypothesis.settings.register_profile(
+    "suite", derandomize=True, deadline=None, database=None,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow])
+hypothesis.settings.load_profile("suite")
 
 SECRET = "test-secret-key-not-for-production-0123456789"
 

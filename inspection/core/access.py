@@ -85,6 +85,13 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
+#: How often the time of the last request is written into the session (seconds). The
+#: cookie is signed and sent again only then, not on every request; the idle check counts
+#: from that time, which is at most this much before the last request: a session may end
+#: up to this much sooner than SESSION_IDLE_MINUTES after the last request, never later.
+SEEN_STEP = 60
+
+
 def _idle_expired() -> bool:
     """Log out after SESSION_IDLE_MINUTES without a request (checked on the server side)."""
     settings = current_app.config["SETTINGS"]
@@ -92,7 +99,8 @@ def _idle_expired() -> bool:
     last = session.get("seen")
     if last is not None and now - last > settings.SESSION_IDLE_MINUTES * 60:
         return True
-    session["seen"] = now
+    if last is None or now - last >= SEEN_STEP:
+        session["seen"] = now
     return False
 
 

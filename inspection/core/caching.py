@@ -17,10 +17,19 @@ the session: :func:`shared`. Such a page is made without anything of the visitor
 token, no account menu: ``g.shared_page`` tells ``base.html``), sets no cookie, and depends
 only on the language, which comes from a cookie (:mod:`.i18n`): hence ``Vary: Cookie``. A
 signed-in visitor gets their own page, stored by no cache, as everywhere else.
+
+A shared page that can no longer change is also kept by the process that made it (``keep``
+in :func:`page`, then :func:`kept_page`), keyed by its ETag and the address asked for (the
+page links to itself): a client that sends no ``If-None-Match`` gets it without rendering
+again. The ETag covers everything the page shows (the data's state, the language, the host,
+the app's build), so a kept page is never stale; at most :data:`KEPT_PAGES` are kept, the
+least recently used go first.
 """
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -38,6 +47,10 @@ IMMUTABLE = f"public, max-age={365 * 24 * 3600}, immutable"
 REVALIDATE = "public, no-cache"
 
 _ROOT = Path(__file__).resolve().parents[2]
+#: Pages kept per process (each under 50 KB, issue 15: a few MB at most).
+KEPT_PAGES = 256
+_kept_pages: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+_kept_lock = threading.Lock()
 
 
 def shared() -> bool:
@@ -84,10 +97,12 @@ def _kept(response: Response, etag: str, cache_control: str, vary: bool) -> Resp
     return response
 
 
-def page(render: Callable[[], Any], parts: Iterable[Any], *, final: bool) -> Response:
+def page(render: Callable[[], Any], parts: Iterable[Any], *, final: bool,
+         keep: bool = False) -> Response:
     """A public page that browsers and proxies may keep. ``render`` makes it (only when the
     client does not hold it already); ``parts`` are everything the page shows that may
-    change (the ETag is theirs); ``final``: it can no longer change."""
+    change (the ETag is theirs); ``final``: it can no longer change; ``keep``: this process
+    keeps it too when it is final and shared (:func:`kept_page` answers it then)."""
     if not shared():
         return make_response(render())
     g.shared_page = True
@@ -95,7 +110,34 @@ def page(render: Callable[[], Any], parts: Iterable[Any], *, final: bool) -> Res
     cache_control = f"public, max-age={PAGE_MAX_AGE}" if final else REVALIDATE
     if request.if_none_match.contains(etag):
         return _kept(Response(status=304), etag, cache_control, vary=True)
-    return _kept(make_response(render()), etag, cache_control, vary=True)
+    response = make_response(render())
+    if keep and final and response.status_code == 200:
+        with _kept_lock:
+            _kept_pages[(etag, request.full_path)] = response.get_data()
+            while len(_kept_pages) > KEPT_PAGES:
+                _kept_pages.popitem(last=False)
+    return _kept(response, etag, cache_control, vary=True)
+
+
+def kept_page(parts: Iterable[Any]) -> Response | None:
+    """The answer to a shared request for the final page showing ``parts`` (the same parts
+    :func:`page` was given with ``keep``): 304 when the client holds it, the page this
+    process kept, or None when it has none (the caller then makes it through :func:`page`)."""
+    if not shared():
+        return None
+    etag = tag(parts)
+    cache_control = f"public, max-age={PAGE_MAX_AGE}"
+    if request.if_none_match.contains(etag):
+        g.shared_page = True
+        return _kept(Response(status=304), etag, cache_control, vary=True)
+    with _kept_lock:
+        body = _kept_pages.get((etag, request.full_path))
+        if body is not None:
+            _kept_pages.move_to_end((etag, request.full_path))
+    if body is None:
+        return None
+    g.shared_page = True
+    return _kept(Response(body, mimetype="text/html"), etag, cache_control, vary=True)
 
 
 def file(body: bytes | str, cache_control: str, **kw) -> Response:

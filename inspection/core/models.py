@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from flask_login import UserMixin
@@ -108,6 +109,102 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+@dataclass(frozen=True)
+class DepartmentRef:
+    """The signed-in user's department as read with the user (:class:`SignedInUser`): what
+    the pages and ``/api/v1/me`` show of it. The row itself is ``Department``."""
+
+    id: int
+    name: str
+    code: str
+    active: bool
+
+
+#: The account's columns, by attribute name (they are also the column names).
+_USER_COLUMNS = frozenset(c.key for c in User.__table__.columns)
+#: What :class:`SignedInUser` writes through to the account's row (columns and relationships).
+_USER_MAPPED = _USER_COLUMNS | {"role_rows", "department"}
+
+
+class SignedInUser(UserMixin):
+    """The user of a signed-in request, read from one row per role in one statement
+    (``operations.session_user``): no ORM object is built for the many requests that only
+    read who is signed in. It answers what ``current_user`` is asked everywhere: the
+    account's columns, :attr:`roles` and :meth:`has_role`, :attr:`department` (id, name,
+    code), ``get_id`` and ``is_active`` for Flask-Login.
+
+    Anything else (a relationship, say) and every write of a column or relationship go to
+    the account's ORM row, loaded from the session on first need (:meth:`account`): an
+    operation that changes the signed-in user's own account (language, password, sign-out)
+    changes the row and commits as before, and this object shows the new value too."""
+
+    def __init__(self, columns: dict, roles: frozenset[str], department: DepartmentRef,
+                 session_key: str):
+        d = self.__dict__
+        d.update(columns)
+        d["_roles"] = roles
+        d["_department"] = department
+        d["_account"] = None
+        d["session_key"] = session_key
+
+    # --- what Flask-Login and the role checks ask
+    @property
+    def roles(self) -> frozenset[str]:
+        return self._roles
+
+    def has_role(self, *roles: str | Role) -> bool:
+        held = self._roles
+        for r in roles:
+            if (r.value if isinstance(r, Role) else r) in held:
+                return True
+        return False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def department(self):
+        return self._department
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}:{self.session_key or ''}"
+
+    # --- the account's row, for writes and for anything not read above
+    def account(self) -> User:
+        """The account's ORM row in the current session (loaded once, on first need)."""
+        account = self.__dict__["_account"]
+        if account is None:
+            account = db.session.get(User, self.id)
+            account.session_key = self.session_key
+            self.__dict__["_account"] = account
+        return account
+
+    def __getattr__(self, name: str):
+        # Only for names this object does not hold (relationships, methods of User).
+        if name.startswith("__") or name == "_account":
+            raise AttributeError(name)
+        return getattr(self.account(), name)
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _USER_MAPPED:
+            setattr(self.account(), name, value)
+            if name == "role_rows":
+                self.__dict__["_roles"] = frozenset(r.role for r in self.account().role_rows)
+                return
+            if name == "department":
+                self.__dict__["department_id"] = value.id
+                self.__dict__["_department"] = DepartmentRef(value.id, value.name, value.code,
+                                                             value.active)
+                return
+        elif name == "session_key" and self.__dict__["_account"] is not None:
+            self.__dict__["_account"].session_key = value
+        self.__dict__[name] = value
+
+    def __repr__(self) -> str:
+        return f"<SignedInUser {self.username}>"
 
 
 class AuditHead(db.Model):

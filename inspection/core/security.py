@@ -29,6 +29,13 @@ class SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SETTINGS"].FORCE_SECURE_COOKIES or request.is_secure)
 
+    def should_set_cookie(self, app: Flask, session) -> bool:
+        """Only when the session changed: the idle check's time of the last request
+        (``access.SEEN_STEP``) changes it at least once a minute while the user is active,
+        which renews the cookie's expiry too. Not on every request (signing and sending the
+        cookie again each time costs every signed-in request)."""
+        return session.modified
+
 
 def set_headers(response: Response) -> Response:
     headers = response.headers

@@ -14,7 +14,7 @@ runs on the standard library alone. Keep app wiring inside :func:`init_app`.
 def init_app(app) -> None:
     """Register the draws' blueprints and CLI commands."""
     from . import models, public_log  # noqa: F401
-    from . import target, team
+    from . import target, team, witnesses
     from .cli import draws_cli
     from .log_views import bp as log_bp
     from .public_views import bp as public_bp
@@ -24,3 +24,4 @@ def init_app(app) -> None:
     app.register_blueprint(log_bp)
     app.cli.add_command(draws_cli)
     team.init_app(app)
+    witnesses.init_app(app)           # the log_witnesses job and `flask log submit`

@@ -1,4 +1,4 @@
-"""``flask --app app draws verify DRAW_ID``."""
+"""``flask --app app draws verify DRAW_ID`` and ``flask --app app log submit``."""
 from __future__ import annotations
 
 import sys
@@ -30,3 +30,23 @@ def verify_command(draw_id: str) -> None:
     for problem in problems:
         click.echo(f"  {problem}")
     sys.exit(1)
+
+
+log_cli = AppGroup("log", help="The public log of draws: submit its checkpoints to witnesses.")
+
+
+@log_cli.command("submit")
+def submit_command() -> None:
+    """Submit the log's newest checkpoint (and those since each witness's last) to the
+    witnesses of LOG_WITNESSES and keep their cosignatures: one line per witness; exits 1
+    when a witness failed (for cron, or to retry after a failed job)."""
+    from . import witnesses
+
+    outcomes = witnesses.submit_all()
+    if not outcomes:
+        click.echo("no witnesses configured (LOG_WITNESSES)")
+        return
+    for outcome in outcomes:
+        click.echo(f"{'OK' if outcome.ok else 'FAILED'} {outcome.witness}: {outcome.message}")
+    if not all(outcome.ok for outcome in outcomes):
+        sys.exit(1)

@@ -1,8 +1,10 @@
 """``/public/log/``: the public log of draws served as a tiled transparency log
 (c2sp.org/tlog-tiles), without an account.
 
-* ``/public/log/`` a page with the origin line, the bureau's public key and how to watch;
-* ``/public/log/checkpoint`` the newest signed checkpoint (asked for again each time);
+* ``/public/log/`` a page with the origin line, the bureau's public key, the witnesses
+  (name, key, the newest size each cosigned) and how to watch;
+* ``/public/log/checkpoint`` the newest signed checkpoint, with the witnesses' cosignature
+  lines it has so far (asked for again each time);
 * ``/public/log/tile/<L>/<N>[.p/<W>]`` Merkle tree tiles, ``/public/log/tile/entries/...``
   entry bundles: never change once served, so kept for a year by anyone;
 * ``/public/log/witness.py`` and ``/public/log/tlog.py``: the witness to run.
@@ -34,10 +36,17 @@ HERE = Path(__file__).resolve().parent
 def index():
     checkpoint = public_log.latest_checkpoint()
     body = tlog.parse_checkpoint(tlog.parse_note(checkpoint).text)
+    latest = public_log.latest_cosignatures()
+    witnesses = []
+    for witness in public_log.witnesses():
+        row = latest.get(str(witness.key))
+        witnesses.append({"name": witness.name, "key": str(witness.key),
+                          "size": row.size if row else None,
+                          "cosigned_at": row.cosigned_at if row else None})
     return caching.page(lambda: render_template(
         "draws/public_log.html", origin=public_log.origin(), key=public_log.verifier_key(),
-        checkpoint=checkpoint, size=body.size),
-        (checkpoint, public_log.verifier_key()), final=False)
+        checkpoint=checkpoint, size=body.size, witnesses=witnesses),
+        (checkpoint, public_log.verifier_key(), witnesses), final=False)
 
 
 @bp.get("/checkpoint")

@@ -14,11 +14,12 @@ therefore asked for again each time, cheaply, by their ETag.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, render_template, url_for
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import Boolean, Date, Integer, String, func, select, text
 
 from ..core import caching
 from ..core.access import public
@@ -74,12 +75,12 @@ def _state(draw: Draw) -> tuple:
 
 
 def _directory_version() -> int | None:
-    """The last change of the employers directory: the target draw's page shows the drawn
-    employers' current names."""
+    """The last change of the directory: the target draw's page shows the drawn employers'
+    current names. Any change counts (an inspector's too: the page is then made again,
+    harmlessly), so that it is the primary key's last value, not a scan of the changes."""
     from ..directory.models import DirectoryChange
 
-    return db.session.scalar(select(func.max(DirectoryChange.id))
-                             .where(DirectoryChange.subject_type == "employer"))
+    return db.session.scalar(select(func.max(DirectoryChange.id)))
 
 
 def _public_record(draw: Draw) -> dict:
@@ -93,6 +94,9 @@ def _public_record(draw: Draw) -> dict:
 
 #: Visits per page of a team draw's public page.
 TEAMS_PER_PAGE = 50
+#: Employers per page of a target draw's public page (issue 15: a portal page stays under
+#: 50 KB with its stylesheet; the pool files and the record hold them all).
+DRAWN_PER_PAGE = 150
 
 
 def _team_rows(draw: Draw) -> list[dict]:
@@ -116,9 +120,11 @@ def _team_rows(draw: Draw) -> list[dict]:
     return rows
 
 
+@lru_cache(maxsize=256)
 def qr_svg(text: str, scale: int = 4) -> Markup:
     """A QR code as inline SVG with attributes only (no style: the CSP forbids inline
-    styles), one path for all dark modules."""
+    styles), one path for all dark modules. Drawn once per process and address (in pure
+    Python it takes milliseconds; the address of a draw never changes)."""
     import qrcode
 
     qr = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
@@ -154,6 +160,10 @@ def public_url(draw: Draw) -> str:
 @bp.get("/<public_id>")
 @public
 def show(public_id: str):
+    number = int_arg("page", 1)
+    kept = _kept_target_page(public_id, number)
+    if kept is not None:
+        return kept
     draw = _draw(public_id)
     if _is_team(draw):
         from .team import labels, queries
@@ -165,7 +175,6 @@ def show(public_id: str):
         # A page of teams at a time: a province's draw has thousands of visits, and each
         # page stays small on a phone; the record file holds them all.
         pages = max(1, -(-len(rows) // TEAMS_PER_PAGE))
-        number = int_arg("page", 1)
         if not 1 <= number <= pages:
             abort(404)
         first = (number - 1) * TEAMS_PER_PAGE
@@ -178,15 +187,76 @@ def show(public_id: str):
             qr=qr_svg(public_url(draw)), url=public_url(draw)),
             (*_state(draw), substitutions, number), final=_final(draw))
 
-    def render():
-        shown = disclosure.current(draw)
-        rows = target.results(draw, with_visits=False) if draw.record is not None else []
-        rows = [r for r in rows if (r.pool, r.rank) not in shown.hidden_picks]
-        return render_template("draws/public.html", draw=draw, rows=rows, shown=shown,
-                               qr=qr_svg(public_url(draw)), url=public_url(draw))
-
     names = _directory_version() if draw.record is not None else None
-    return caching.page(render, (*_state(draw), names), final=_final(draw))
+    return _target_page(draw, number, (*_state(draw), names), _final(draw))
+
+
+def _target_page(draw: Draw, number: int, parts: tuple, final: bool):
+    """The target draw's page ``number`` (404 beyond the last)."""
+    shown = disclosure.current(draw)
+    rows = target.results(draw, with_visits=False) if draw.record is not None else []
+    rows = [r for r in rows if (r.pool, r.rank) not in shown.hidden_picks]
+    pages = max(1, -(-len(rows) // DRAWN_PER_PAGE))
+    if not 1 <= number <= pages:
+        abort(404)
+    first = (number - 1) * DRAWN_PER_PAGE
+
+    def render():
+        # Per pool: how many it has drawn in all, and its employers on this page with the
+        # number of the first (the list goes on from the page before).
+        per_pool: dict[str, int] = {}
+        groups: dict[str, dict] = {}
+        for i, r in enumerate(rows):
+            before = per_pool.get(r.pool, 0)
+            per_pool[r.pool] = before + 1
+            if first <= i < first + DRAWN_PER_PAGE:
+                groups.setdefault(r.pool, {"start": before + 1, "items": []})["items"].append(r)
+        groups = [(pool, groups.get(pool.name, {"start": 1, "items": []}),
+                   per_pool.get(pool.name, 0)) for pool in draw.pools]
+        url = public_url(draw)
+        return render_template(
+            "draws/public.html", draw=draw, rows=rows, groups=groups, shown=shown,
+            page={"page": number, "pages": pages, "total": len(rows),
+                  "per_page": DRAWN_PER_PAGE}, qr=qr_svg(url), url=url)
+
+    return caching.page(render, (*parts, number), final=final, keep=True)
+
+
+#: What :func:`_kept_target_page` reads: a draw's state without its record, its task's
+#: disclosure and the directory's last change (as :func:`_directory_version`), one statement
+#: made once (a text statement: no expression to build and key on every request).
+_STATE = text(
+    "SELECT d.public_id, d.kind, d.status, d.commitment_sha256, d.record_sha256, "
+    "d.cancel_reason, t.id AS task, t.announced, t.window_end, "
+    "(SELECT max(c.id) FROM directory_change c) AS names "
+    "FROM draw d LEFT JOIN task t ON t.id = d.task_id WHERE d.public_id = :public_id"
+).columns(public_id=String, kind=String, status=String, commitment_sha256=String,
+          record_sha256=String, cancel_reason=String, task=Integer, announced=Boolean,
+          window_end=Date, names=Integer)
+
+
+def _kept_target_page(public_id: str, number: int):
+    """The answer for a target draw's page that can no longer change, from what this
+    process rendered before (:func:`caching.kept_page`), with one statement (:data:`_STATE`).
+    None when the page must be made from the draw itself (a team draw, a draw that may still
+    change, a visit withheld, a page not rendered yet in this process)."""
+    if not public_id.upper().startswith("DRAW-") or not caching.shared():
+        return None
+    # Outside the request's session and its transaction: one round trip, no BEGIN and
+    # ROLLBACK around it (the page read after a miss has a session of its own).
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        row = conn.execute(_STATE, {"public_id": public_id.strip().upper()}).first()
+    if row is None or row.kind == DrawKind.TEAM.value or row.status not in (
+            DrawStatus.EXECUTED.value, DrawStatus.CANCELLED.value):
+        return None
+    if not (row.task is None or row.announced or row.window_end < disclosure.today()):
+        return None                              # visits may be withheld: worked out in full
+    # As show() makes them for the same draw (_state() with nothing withheld, the names'
+    # version once executed: the record and its hash are written together).
+    parts = (row.public_id, row.kind, row.status, row.commitment_sha256, row.record_sha256,
+             row.cancel_reason, disclosure.Disclosure().state(),
+             row.names if row.record_sha256 is not None else None, number)
+    return caching.kept_page(parts)
 
 
 @bp.get("/<public_id>/record.json")

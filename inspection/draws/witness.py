@@ -1,9 +1,13 @@
-"""Watch the bureau's public log of draws and report a rewritten history.
+"""Watch the bureau's public log of draws and report a rewritten history; or serve as a
+witness the log submits its checkpoints to (c2sp.org/tlog-witness).
 
 Usage::
 
     python -m inspection.draws.witness URL DIR [--key VKEY] [--sign KEYFILE] [--record FILE]
+                                       [--witness-key VKEY ... [--min-cosignatures N]]
     python -m inspection.draws.witness --new-key NAME > witness.key
+    python -m inspection.draws.witness serve --key KEYFILE --log-key VKEY [--log-key VKEY ...]
+                                       [--host HOST] [--port PORT] DIR
 
 ``URL`` is the log's prefix (``https://<portal>/public/log/``), ``DIR`` a folder of your
 own where the witness keeps what it has seen. Each run fetches the log's checkpoint,
@@ -26,9 +30,29 @@ c2sp.org/tlog-witness network does (a c2sp.org/tlog-cosignature/v1 Ed25519 signa
 kept in ``DIR/cosigned``); ``--new-key NAME`` makes such a key. ``--record FILE`` also checks
 that the checkpoints a draw record carries belong to the history the witness has seen.
 
-Standard library plus the ``cryptography`` package (for ``--sign`` and ``--new-key``; the
-signature checks work without it). Outside the application, put this file next to
-``tlog.py`` (both served under ``/public/log/``) and run ``python witness.py URL DIR``.
+``--witness-key VKEY`` (repeatable) makes the watch require cosignatures: a checkpoint that
+does not carry valid cosignatures of at least ``--min-cosignatures`` (default 1) of the
+witnesses given is not accepted (exit 1, nothing kept); a fork is still reported as one.
+
+``serve`` runs a witness that logs submit their checkpoints to, as c2sp.org/tlog-witness
+says: ``POST /add-checkpoint`` with ``old <size>``, the consistency proof from that size
+(one base64 hash a line), an empty line and the signed checkpoint. It knows the logs whose
+keys ``--log-key`` gives (a log is its origin, the key's name), keeps the latest checkpoint
+it cosigned for each in ``DIR/logs/`` (checked and replaced under one lock, the file
+replaced whole), and answers
+
+* 200 and its cosignature line (tlog-cosignature/v1 with the key of ``--key KEYFILE``);
+* 409 with ``Content-Type: text/x.tlog.size`` and the size it holds, when ``old`` is not
+  that size (or the same size comes with another root hash);
+* 404 for an unknown origin, 403 when no signature of the log's key verifies;
+* 422 when the consistency proof does not lead from the tree it holds to the new one;
+* 400 for a malformed request (or ``old`` larger than the checkpoint).
+
+A refused proof or a second root for one size is kept in ``DIR/forks/`` as evidence.
+
+Standard library plus the ``cryptography`` package (for ``--sign``, ``--new-key`` and
+``serve``; the signature checks work without it). Outside the application, put this file
+next to ``tlog.py`` (both served under ``/public/log/``) and run ``python witness.py URL DIR``.
 """
 from __future__ import annotations
 
@@ -37,11 +61,21 @@ import importlib.util
 import json
 import os
 import sys
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
+
+try:
+    import fcntl
+except ImportError:                         # Windows: one process per DIR, threads locked
+    fcntl = None
 
 if __package__:
     from .engine import tlog
@@ -110,12 +144,26 @@ def _trusted_key(directory: Path, given: str | None, out) -> "tlog.VerifierKey |
 
 
 def watch(fetch: Fetch, directory: Path | str, *, key: str | None = None,
-          sign: str | None = None, record: str | None = None, out=print) -> int:
-    """One look at the log; returns the exit code (OK, CANNOT_TELL or FORK)."""
+          sign: str | None = None, record: str | None = None,
+          witness_keys: list[str] | None = None, min_cosignatures: int = 1,
+          out=print) -> int:
+    """One look at the log; returns the exit code (OK, CANNOT_TELL or FORK). With
+    ``witness_keys`` a checkpoint needs valid cosignatures of ``min_cosignatures`` of them."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     trusted = _trusted_key(directory, key, out)
     if trusted is None:
+        return CANNOT_TELL
+    witnesses = []
+    for text in witness_keys or []:
+        try:
+            witnesses.append(tlog.parse_verifier_key(text))
+        except tlog.LogError as exc:
+            out(f"error: --witness-key: {exc}")
+            return CANNOT_TELL
+    if witnesses and not 1 <= min_cosignatures <= len(witnesses):
+        out(f"error: --min-cosignatures {min_cosignatures}: between 1 and the "
+            f"{len(witnesses)} witness keys given")
         return CANNOT_TELL
     try:
         served = fetch("checkpoint").decode("utf-8")
@@ -130,9 +178,13 @@ def watch(fetch: Fetch, directory: Path | str, *, key: str | None = None,
     if new.origin != trusted.name:
         out(f"error: the checkpoint's origin {new.origin!r} is not the key's {trusted.name!r}")
         return CANNOT_TELL
+    refused = _too_few_cosignatures(note, new, witnesses, min_cosignatures, out)
 
     kept_path = directory / "checkpoint"
     if not kept_path.exists():
+        if refused:
+            out(refused)
+            return CANNOT_TELL
         _keep(directory, served, new)
         out(f"OK {new.origin} size {new.size} root {tlog.b64(new.root)} (first checkpoint kept)")
         status = OK
@@ -154,6 +206,9 @@ def watch(fetch: Fetch, directory: Path | str, *, key: str | None = None,
             return CANNOT_TELL
         except tlog.LogError as exc:
             return _fork(directory, kept_note, served, str(exc), out)
+        if refused:
+            out(refused)
+            return CANNOT_TELL
         if new.size > old.size:
             _keep(directory, served, new)
             out(f"OK {new.origin} size {new.size} root {tlog.b64(new.root)} "
@@ -170,6 +225,22 @@ def watch(fetch: Fetch, directory: Path | str, *, key: str | None = None,
     if sign and status == OK:
         status = _cosign(sign, directory, served, tlog.parse_note(served).text, out)
     return status
+
+
+def _too_few_cosignatures(note, checkpoint, witnesses: list, need: int, out) -> str | None:
+    """Why the checkpoint is refused for want of cosignatures (None: enough, or none
+    required). A cosignature line of a given witness that does not verify is reported."""
+    if not witnesses:
+        return None
+    good, bad = tlog.cosigned_by(note, witnesses)
+    for key in bad:
+        out(f"warning: the cosignature of {key.name}+{key.key_id:08x} on size "
+            f"{checkpoint.size} does not verify")
+    if len(good) >= need:
+        return None
+    return (f"error: the checkpoint of size {checkpoint.size} carries valid cosignatures of "
+            f"{len(good)} of the {len(witnesses)} witnesses given, {need} required: not "
+            "accepted (run again once the witnesses have cosigned it)")
 
 
 def _keep(directory: Path, note: str, checkpoint) -> None:
@@ -245,16 +316,215 @@ def new_key(name: str) -> tuple[str, str]:
     return str(signer), str(signer.cosigner)
 
 
+# --- serving: c2sp.org/tlog-witness add-checkpoint ------------------------------------------
+
+#: A request body larger than this is refused (a checkpoint and 63 hashes take a few KiB).
+MAX_REQUEST_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    content_type: str = "text/plain; charset=utf-8"
+
+
+def _text(status: int, message: str) -> Answer:
+    return Answer(status, (message.rstrip("\n") + "\n").encode("utf-8"))
+
+
+class Cosigner:
+    """The witness's decisions, apart from HTTP: which logs it knows (by origin, the name of
+    their keys), the latest checkpoint it cosigned for each (``DIR/logs/<origin quoted>``),
+    and the answer to an ``add-checkpoint`` request. The check of ``old`` against the kept
+    size and the replacement of the kept checkpoint happen under one lock (a thread lock,
+    and ``DIR/lock`` between processes), so two requests can never both extend one size."""
+
+    def __init__(self, directory: Path | str, signer, log_keys, clock=time.time):
+        self.directory = Path(directory)
+        (self.directory / "logs").mkdir(parents=True, exist_ok=True)
+        self.signer = signer
+        self.logs: dict[str, list] = {}
+        for key in log_keys:
+            self.logs.setdefault(key.name, []).append(key)
+        self.clock = clock
+        self._lock = threading.Lock()
+
+    def _path(self, origin: str) -> Path:
+        return self.directory / "logs" / urllib.parse.quote(origin, safe="")
+
+    def kept(self, origin: str):
+        """The checkpoint last cosigned for ``origin`` (None before the first)."""
+        path = self._path(origin)
+        if not path.exists():
+            return None
+        return tlog.parse_checkpoint(tlog.parse_note(path.read_text(encoding="utf-8")).text)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._lock:
+            if fcntl is None:
+                yield
+                return
+            with open(self.directory / "lock", "a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def add_checkpoint(self, body: bytes) -> Answer:
+        try:
+            old, proof, message = tlog.parse_add_checkpoint(body)
+            note = tlog.parse_note(message)
+            checkpoint = tlog.parse_checkpoint(note.text)
+        except tlog.LogError as exc:
+            return _text(400, f"malformed request: {exc}")
+        keys = self.logs.get(checkpoint.origin)
+        if not keys:
+            return _text(404, f"unknown log {checkpoint.origin!r}")
+        try:
+            tlog.verify_note(message, keys)
+        except tlog.LogError as exc:
+            return _text(403, f"the checkpoint is not signed by the log's key: {exc}")
+        if old > checkpoint.size:
+            return _text(400, f"old size {old} is larger than the checkpoint's {checkpoint.size}")
+        with self._locked():
+            kept = self.kept(checkpoint.origin)
+            size, root = (kept.size, kept.root) if kept else (0, tlog.EMPTY_ROOT)
+            if old != size:
+                return Answer(409, tlog.size_body(size), tlog.SIZE_CONTENT_TYPE)
+            if old == checkpoint.size and root != checkpoint.root:
+                # The same size with another root hash: a conflict (and a fork).
+                self._evidence(checkpoint.origin, body, f"two root hashes for size {old}")
+                return Answer(409, tlog.size_body(size), tlog.SIZE_CONTENT_TYPE)
+            try:
+                tlog.verify_consistency(old, checkpoint.size, root, checkpoint.root, proof)
+            except tlog.LogError as exc:
+                self._evidence(checkpoint.origin, body, str(exc))
+                return _text(422, f"the consistency proof from size {old} does not verify: "
+                                  f"{exc}")
+            line = self.signer.cosign(note.text, int(self.clock())).line()
+            _write(self._path(checkpoint.origin), message + line)
+        return Answer(200, line.encode("utf-8"))
+
+    def _evidence(self, origin: str, body: bytes, why: str) -> None:
+        """Keep a refused request of a known log, signed by it: evidence of a fork."""
+        folder = self.directory / "forks"
+        folder.mkdir(exist_ok=True)
+        kept = self._path(origin)
+        _write(folder / f"{urllib.parse.quote(origin, safe='')}-{time.time_ns()}.txt",
+               f"kept:\n{kept.read_text(encoding='utf-8') if kept.exists() else ''}\n"
+               f"request:\n{body.decode('utf-8', 'replace')}\nwhy: {why}\n")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"                 # keep-alive, as the protocol recommends
+    server_version = "inspection-witness/1"
+
+    def _send(self, answer: Answer) -> None:
+        self.send_response(answer.status)
+        self.send_header("Content-Type", answer.content_type)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        self.wfile.write(answer.body)
+
+    def _ours(self) -> bool:
+        return urllib.parse.urlsplit(self.path).path == "/add-checkpoint"
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        if not self._ours():
+            self._send(_text(404, "not found: POST /add-checkpoint"))
+            return
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            self.close_connection = True
+            self._send(_text(411, "a Content-Length is required"))
+            return
+        if not 0 <= length <= MAX_REQUEST_BYTES:
+            self.close_connection = True
+            self._send(_text(413, f"the request is larger than {MAX_REQUEST_BYTES} bytes"))
+            return
+        self._send(self.server.cosigner.add_checkpoint(self.rfile.read(length)))
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self._ours():
+            self._send(_text(405, "add-checkpoint takes a POST"))
+        else:
+            self._send(_text(404, "not found: POST /add-checkpoint"))
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (http.server's name)
+        self.server.log(f"{self.address_string()} {format % args}")
+
+
+def make_server(cosigner: Cosigner, host: str = "127.0.0.1", port: int = 0,
+                log=None) -> ThreadingHTTPServer:
+    """The witness's HTTP server (one thread a connection); ``serve_forever()`` runs it."""
+    server = ThreadingHTTPServer((host, port), _Handler)
+    server.daemon_threads = True
+    server.cosigner = cosigner
+    server.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    return server
+
+
+def serve_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m inspection.draws.witness serve",
+        description="Run a witness (c2sp.org/tlog-witness): cosign the checkpoints that logs "
+                    "submit with POST /add-checkpoint, each consistent with the last one.")
+    parser.add_argument("dir", help="where the witness keeps the latest checkpoint of each log")
+    parser.add_argument("--key", metavar="KEYFILE", required=True,
+                        help="this witness's signer key (made by --new-key)")
+    parser.add_argument("--log-key", metavar="VKEY", action="append", required=True,
+                        help="the key of a log to witness (its name is the log's origin); "
+                             "repeatable")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    parser.add_argument("--port", type=int, default=7380, help="port (default 7380; 0: any)")
+    args = parser.parse_args(argv)
+    try:
+        signer = tlog.Signer.parse(Path(args.key).read_text(encoding="utf-8"))
+        log_keys = [tlog.parse_verifier_key(text) for text in args.log_key]
+    except (OSError, tlog.LogError, ImportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return CANNOT_TELL
+    if any(k.key_type != tlog.ED25519 for k in log_keys):
+        print("error: --log-key takes a log's Ed25519 note key (type 0x01)", file=sys.stderr)
+        return CANNOT_TELL
+    server = make_server(Cosigner(args.dir, signer, log_keys), args.host, args.port)
+    host, port = server.server_address[:2]
+    print(f"witness {signer.cosigner} listening on http://{host}:{port}/ "
+          f"for {', '.join(sorted({k.name for k in log_keys}))}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return OK
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["serve"]:
+        return serve_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m inspection.draws.witness",
-        description="Keep the public log's checkpoints and report a rewritten history.")
+        description="Keep the public log's checkpoints and report a rewritten history. "
+                    "('python -m inspection.draws.witness serve --help': run a witness that "
+                    "logs submit their checkpoints to.)")
     parser.add_argument("url", nargs="?", help="the log's prefix, e.g. https://HOST/public/log/")
     parser.add_argument("dir", nargs="?", help="where this witness keeps what it has seen")
     parser.add_argument("--key", help="the bureau's log key (first run; then kept in DIR)")
     parser.add_argument("--sign", metavar="KEYFILE", help="cosign with this witness key")
     parser.add_argument("--record", metavar="FILE",
                         help="also check a draw record's checkpoints against the history")
+    parser.add_argument("--witness-key", metavar="VKEY", action="append",
+                        help="require cosignatures: a witness's cosignature key; repeatable")
+    parser.add_argument("--min-cosignatures", metavar="N", type=int, default=1,
+                        help="how many of the --witness-key witnesses must have cosigned "
+                             "(default 1)")
     parser.add_argument("--new-key", metavar="NAME",
                         help="print a new witness key (keep it secret) and, on standard "
                              "error, its public cosignature key")
@@ -267,7 +537,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.url or not args.dir:
         parser.error("URL and DIR are required")
     return watch(http_fetch(args.url), args.dir, key=args.key, sign=args.sign,
-                 record=args.record)
+                 record=args.record, witness_keys=args.witness_key,
+                 min_cosignatures=args.min_cosignatures)
 
 
 if __name__ == "__main__":

@@ -19,3 +19,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(documents_bp)  # /visits/<number>/record.pdf ...
     app.register_blueprint(public_records_bp)  # /public/records/<seal>
+    from .results import shown_label
+
+    # A result category as pages show it, in the page's language (the legal wording in Chinese).
+    app.jinja_env.globals["result_name"] = shown_label

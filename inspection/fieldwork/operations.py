@@ -25,9 +25,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..core import audit
-from ..core.errors import Conflict, ValidationFailed
+from ..core.errors import Conflict, NotFound, ValidationFailed
 from ..core.models import User, utcnow
 from ..core.timeutil import local_to_utc
+from ..directory.models import Inspector
+from ..draws.models import TeamMember
 from ..draws.team import queries as team_queries
 from ..extensions import db
 from ..planning.models import Task
@@ -205,9 +207,17 @@ def my_visits(user: User) -> list[dict]:
 def visit_pack(user: User, number: str) -> tuple[dict, str]:
     """Everything the phone needs offline for one visit, and its ETag (the SHA-256 of the
     pack's canonical JSON without ``generated_at``)."""
-    visit = my_visit(user, number)
-    me = team_queries.inspector_of(user)
-    return _pack(visit, me.id if me else None, visit_facts([visit]))
+    # my_visit's rule (the user's inspector an active member of the visit's team), with that
+    # inspector's id in the same statement (a user has at most one inspector).
+    found = db.session.execute(
+        select(Visit, Inspector.id).join(TeamMember, TeamMember.visit_id == Visit.id)
+        .join(Inspector, Inspector.id == TeamMember.inspector_id)
+        .where(Visit.number == number, Inspector.user_id == user.id,
+               TeamMember.replaced_at.is_(None)).limit(1)).first() if number else None
+    if found is None:
+        raise NotFound(_("No such visit among yours."))   # my_visit's answer
+    visit, me_id = found
+    return _pack(visit, me_id, visit_facts([visit]))
 
 
 # --- record state -----------------------------------------------------------------------------

@@ -63,7 +63,37 @@ def categories() -> list[dict[str, str]]:
 
 
 def label(code: str | None) -> str:
+    """The legal wording of a category (seed 004 第十九条(四)), whatever the page's language:
+    what documents, records and the API carry."""
     return RESULT_LABELS.get(code or "", "")
+
+
+#: The categories in English, for pages read in English. Their Chinese translations are the
+#: legal wording itself (``tests/core/test_i18n.py`` checks that they stay equal to
+#: :data:`RESULT_LABELS`).
+ENGLISH_LABELS: dict[str, str] = {
+    ResultCategory.NO_PROBLEM.value: "No problem found",
+    ResultCategory.NOT_DISCLOSED.value: "Information that must be made public was not",
+    ResultCategory.FALSE_DISCLOSURE.value:
+        "The public information hid the true situation or was falsified",
+    ResultCategory.UNREACHABLE.value:
+        "Cannot be reached at its registered address (place of business)",
+    ResultCategory.RECTIFICATION_ORDERED.value: "Problems found and ordered to be corrected",
+    ResultCategory.REFUSED_SERIOUSLY.value: "Refused to cooperate with the check, seriously",
+    ResultCategory.NO_ACTIVITY.value: "The business this check is about was not found",
+    ResultCategory.PENDING_FOLLOW_UP.value: "Problems found, to be handled further",
+    ResultCategory.QUALIFIED.value: "Qualified",
+    ResultCategory.UNQUALIFIED.value: "Not qualified",
+}
+
+
+def shown_label(code: str | None) -> str:
+    """A category as a page shows it, in the page's language: the legal wording in Chinese,
+    its English rendering in English. Unknown codes are shown as they are."""
+    if not code:
+        return ""
+    english = ENGLISH_LABELS.get(code)
+    return _(english) if english else code
 
 
 def answer_labels() -> dict[str, str]:

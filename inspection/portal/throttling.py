@@ -60,8 +60,7 @@ def check():
     if not limit or request.endpoint is None or not counted(request.path):
         return None
     counter = throttle()
-    wait, _reservation = counter.attempt(PREFIX + (request.remote_addr or "unknown"), limit,
-                                         WINDOW)
+    wait = counter.count(PREFIX + (request.remote_addr or "unknown"), limit, WINDOW)
     if wait:
         return too_many(max(1, math.ceil(wait)), limit)
     _sweep(counter)

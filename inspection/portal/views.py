@@ -347,8 +347,9 @@ def results_csv():
     writer.writerow(CSV_COLUMNS)
     for row in page["results"]:
         writer.writerow([_cell(v) for v in _csv_row(row)])
-    headers = {"Content-Disposition": 'attachment; filename="results.csv"',
-               "X-Total-Count": str(page["total"])}
+    headers = {"Content-Disposition": 'attachment; filename="results.csv"'}
+    if page["total_exact"]:         # else more than counted (review.public.search)
+        headers["X-Total-Count"] = str(page["total"])
     if page["page"] < page["pages"]:
         query = {**request.args.to_dict(), "page": page["page"] + 1}
         headers["Link"] = f'<{url_for("portal.results_csv", _external=True, **query)}>; ' \

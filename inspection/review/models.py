@@ -16,7 +16,8 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+                        event)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import utcnow
@@ -73,6 +74,29 @@ class Determination(db.Model):
     request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     visit: Mapped[Visit] = relationship()
+
+
+class PublicNameGram(db.Model):
+    """The public results search's index (:mod:`.search_index`): a bigram of the employer's
+    name (ASCII letters in lower case) of a published result, with the publication time.
+    Written by the database's triggers, never by the application."""
+
+    __tablename__ = "public_name_gram"
+    gram: Mapped[str] = mapped_column(String(2), primary_key=True)
+    visit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    published_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_public_name_gram_order", "gram", "published_at", "visit_id"),)
+
+
+@event.listens_for(db.metadata, "after_create")
+def _gram_triggers(_metadata, connection, tables=(), **_kw) -> None:
+    # A schema made from the models (create_all) gets the triggers as the migration does,
+    # once every table they name is there.
+    from .search_index import install
+
+    if any(table.name == PublicNameGram.__tablename__ for table in tables or ()):
+        install(connection)
 
 
 class Publication(db.Model):

@@ -25,7 +25,9 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, ValidationError, fields, pre_load, validate
-from sqlalchemy import and_, func, select
+from sqlalchemy import (String, TextClause, and_, bindparam, column, func, literal_column,
+                        select, text, true)
+from sqlalchemy.engine.interfaces import BindTyping
 from sqlalchemy.orm import aliased
 
 from ..catalogue.models import CheckItem, CheckItemVersion
@@ -38,17 +40,22 @@ from ..core.timeutil import to_local
 from ..directory.models import Employer
 from ..extensions import db
 from ..fieldwork.models import RESULT_LABELS, Visit, VisitStatus, VisitTask
-from ..fieldwork.results import enabled_codes
+from ..fieldwork.results import enabled_codes, shown_label
 from ..fieldwork.visits import task_links
 from ..planning.models import Task, TaskItem
-from .followup.public import follow_links, link_columns
+from .followup.public import follow_links
 from .handling.public import as_json as handling_json
 from .handling.public import published_handling
-from .models import Decision, Determination, Objection, ObjectionStatus, Publication
+from . import search_index
+from .models import (Decision, Determination, Objection, ObjectionStatus, Publication,
+                     PublicNameGram)
 from .schemas import KEY, ObjectionInSchema
 
 PER_PAGE = 20
 MAX_PAGE = 100_000
+#: A search counts its results this many pages beyond the one shown, no further (an exact
+#: count of a common name would read every published result on every request).
+COUNT_PAGES = 5
 
 
 # --- input ------------------------------------------------------------------------------------
@@ -75,11 +82,16 @@ class ResultsQuerySchema(FilterQuerySchema):
 
 
 
+#: One instance for every request (a schema keeps no state between loads; making one
+#: copies its fields, which costs more than the rest of reading the query).
+_QUERY_SCHEMA = ResultsQuerySchema()
+
+
 def load_query(args) -> dict[str, Any]:
     """The checked filters of the results page; :class:`ValidationFailed` (422) with field
     messages when a value is not valid."""
     try:
-        return ResultsQuerySchema().load(args)
+        return _QUERY_SCHEMA.load(args)
     except ValidationError as error:
         raise ValidationFailed(_("Some search values are not valid; see the fields."),
                                fields=flat_errors(error.messages)) from None
@@ -120,8 +132,20 @@ def load_objection(form) -> dict[str, Any]:
 # --- labels -----------------------------------------------------------------------------------
 
 def category_choices() -> list[tuple[str, str]]:
-    """(code, label) of the bureau's categories, in the order of the seed."""
-    return [(code, RESULT_LABELS[code]) for code in enabled_codes()]
+    """(code, label) of the bureau's categories, in the order of the seed, in the page's
+    language (the legal wording in Chinese)."""
+    return [(code, shown_label(code)) for code in enabled_codes()]
+
+
+def fact_labels() -> dict[str, Any]:
+    """The labels of a result's facts (``templates/public/_facts.html``) in the request's
+    language: once per page rather than once per row."""
+    from ..core.i18n import current_language
+
+    return {"credit_code": _("Unified social credit code"), "category": _("Result category"),
+            "task": _("Task"), "checked": _("Items checked"), "determined": _("Determined on"),
+            "published": _("Publication date"), "department": _("Lead department"),
+            "objection": _("Objection"), "en": current_language() == "en"}
 
 
 def objection_outcome_labels() -> dict[str, str]:
@@ -144,15 +168,46 @@ def _lead_department():
             .correlate(Visit).scalar_subquery())
 
 
-def _published():
+def _link_columns() -> tuple:
+    """:func:`.followup.public.link_columns`, with SQLite told to find a visit's follow-up
+    by the index of ``visit.follows_id``: that column is empty for nearly every visit, so
+    its statistics say the index narrows nothing, and SQLite would rather walk every visit
+    (for each row of the page) than look the visit's id up in it."""
+    published = VisitStatus.PUBLISHED.value
+    earlier, later = aliased(Visit), aliased(Visit)
+    return (select(earlier.number).where(earlier.id == Visit.follows_id,
+                                         earlier.status == published)
+            .correlate(Visit).scalar_subquery().label("follows_number"),
+            _FOLLOWED_BY_SQLITE.label("followed_by_number")
+            if db.engine.dialect.name == "sqlite" else
+            select(func.min(later.number)).where(later.follows_id == Visit.id,
+                                                 later.status == published)
+            .correlate(Visit).scalar_subquery().label("followed_by_number"))
+
+
+#: The published follow-up of ``visit`` (the query's visit table), by the index (SQLite).
+_FOLLOWED_BY_SQLITE = literal_column(
+    "(SELECT min(later.number) FROM visit AS later INDEXED BY ix_visit_follows_id "
+    f"WHERE later.follows_id = visit.id AND later.status = '{VisitStatus.PUBLISHED.value}')",
+    String)
+
+
+def _published(gram: str | None = None):
     """The published results: one row per visit, its current approved determination, the
-    one that determination corrects (if any), the employer and the publication."""
+    one that determination corrects (if any), the employer and the publication. With
+    ``gram``: only the results whose employer's name has that bigram, read from the search
+    index (:mod:`.search_index`) in the order of the page."""
     original = aliased(Determination)
-    return (select(Visit.id, Visit.number, Visit.year, Employer.credit_code,
+    query = select(Visit.id, Visit.number, Visit.year, Employer.credit_code,
                    Employer.name.label("employer"), Determination.result_category,
                    Determination.decided_at, Publication.published_at,
                    Publication.period_end, original.result_category.label("original_category"),
-                   original.decided_at.label("original_decided_at"), *link_columns())
+                   original.decided_at.label("original_decided_at"), *_link_columns())
+    if gram is not None:
+        query = (query.select_from(PublicNameGram)
+                 .join(Visit, Visit.id == PublicNameGram.visit_id)
+                 .where(PublicNameGram.gram == gram))
+    return (query
             .join(Employer, Employer.id == Visit.employer_id)
             .join(Publication, and_(Publication.visit_id == Visit.id,
                                     Publication.status == "published"))
@@ -163,65 +218,157 @@ def _published():
             .where(Visit.status == VisitStatus.PUBLISHED.value))
 
 
-def _filtered(filters: dict[str, Any]):
-    query = _published()
-    q = filters.get("q")
-    if q:
-        query = query.where(Employer.name.icontains(q, autoescape=True)
-                            | (Employer.credit_code == q.upper()))
-    if filters.get("year"):
-        query = query.where(Visit.year == filters["year"])
-    if filters.get("task"):
-        query = query.where(select(VisitTask.id).where(
-            VisitTask.visit_id == Visit.id, VisitTask.task_id == filters["task"])
-            .correlate(Visit).exists())
-    if filters.get("category"):
-        query = query.where(Determination.result_category == filters["category"])
-    if filters.get("department"):
-        query = query.where(_lead_department() == filters["department"])
-    return query
+def _could_be_code(q: str) -> bool:
+    """Whether ``q`` may be a unified social credit code (18 letters and digits)."""
+    return len(q) == 18 and q.isascii() and q.isalnum()
+
+
+def _pattern(q: str) -> str:
+    """``q`` as a ``LIKE ... ESCAPE '/'`` pattern for "contains" (its wildcards literal)."""
+    return "%" + q.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
+#: The filters other than the name, each with its condition on a bound value.
+_CONDITIONS = {
+    "year": lambda: Visit.year == bindparam("year"),
+    "task": lambda: select(VisitTask.id).where(
+        VisitTask.visit_id == Visit.id, VisitTask.task_id == bindparam("task"))
+    .correlate(Visit).exists(),
+    "category": lambda: Determination.result_category == bindparam("category"),
+    "department": lambda: _lead_department() == bindparam("department"),
+}
+
+
+def _matching(way: str, present: tuple[str, ...]):
+    """The query of the results matching the filters ``present`` (their values bound:
+    ``gram``, ``pattern``, ``code``, ``year`` ...), its order (newest publication first) and
+    its visit id column. ``way``: ``gram`` reads the search index (a name query of two
+    characters or more: the rows of its most selective bigram in the page's order, each
+    checked against the whole query), ``gram_or_code`` the same and the results of the
+    employer whose credit code the query may be, ``scan`` every published result (no name
+    query, or one character)."""
+    name = Employer.name.ilike(bindparam("pattern"), escape="/")
+    gram = PublicNameGram
+    if way == "gram" and db.engine.dialect.name == "postgresql":
+        # PostgreSQL underestimates how many of a bigram's rows pass the checks, and would
+        # join them all to sort them; a lateral subquery (kept apart by its OFFSET) makes it
+        # walk the index in the page's order and stop when the page is full.
+        query = _published().where(Visit.id == gram.visit_id, name)
+    elif way == "gram":
+        query = _published(bindparam("gram")).where(name)
+    else:
+        query = _published()
+        code = Employer.credit_code == bindparam("code")
+        if way == "gram_or_code":
+            named = select(gram.visit_id).where(gram.gram == bindparam("gram"))
+            coded = (select(Visit.id).join(Employer, Employer.id == Visit.employer_id)
+                     .where(Employer.credit_code == bindparam("code")))
+            query = query.where(Visit.id.in_(named.union(coded)), name | code)
+        elif "q" in present:
+            query = query.where(name | code)
+    for key in present:
+        if key in _CONDITIONS:
+            query = query.where(_CONDITIONS[key]())
+    if way != "gram":
+        return query, (Publication.published_at.desc(), Visit.id.desc()), Visit.id
+    order = (gram.published_at.desc(), gram.visit_id.desc())
+    if db.engine.dialect.name != "postgresql":
+        return query, order, Visit.id
+    found = query.correlate(gram).offset(0).lateral("found")
+    return (select(*found.c).select_from(gram).join(found, true())
+            .where(gram.gram == bindparam("gram")), order, found.c.id)
+
+
+#: Per database kind and use (the search's way and filters, the details ...): statements
+#: compiled once (:func:`_prepared`).
+_statements: dict[tuple, Any] = {}
+
+
+def _prepared(query) -> TextClause:
+    """``query`` compiled once for the database into a text statement (its constants bound,
+    the rest left to bind): executing it then builds and keys no expression, which for a
+    statement of this size costs more than the database takes to answer it."""
+    dialect = type(db.engine.dialect)(paramstyle="named")
+    # Values are bound as they come (no "::TYPE" cast after each, as the psycopg dialect
+    # writes by default: a text statement would not read ":name::TYPE" as a value).
+    dialect.bind_typing = BindTyping.NONE
+    compiled = query.compile(dialect=dialect)
+    sql, lists = compiled.string, []
+    for name, bind in compiled.binds.items():
+        if bind.expanding:                      # a list of values: IN :name
+            sql = sql.replace(f"(__[POSTCOMPILE_{name}])", f":{name}")
+            lists.append(bindparam(name, expanding=True))
+    constants = {key: value for key, value in compiled.params.items()
+                 if value is not None and not isinstance(value, list)}
+    return (text(sql).bindparams(*lists).bindparams(**constants)
+            .columns(*[column(c.key, c.type) for c in query.selected_columns]))
+
+
+def _search_statements(way: str, present: tuple[str, ...]) -> tuple[TextClause, TextClause]:
+    key = (db.engine.dialect.name, way, present)
+    found = _statements.get(key)
+    if found is None:
+        query, order, visit_id = _matching(way, present)
+        count = select(func.count().label("n")).select_from(
+            query.with_only_columns(visit_id).limit(bindparam("cap")).subquery())
+        page = query.order_by(*order).limit(bindparam("size")).offset(bindparam("skip"))
+        found = _statements[key] = (_prepared(count), _prepared(page))
+    return found
+
+
+def _detail_statements() -> tuple[TextClause, TextClause]:
+    """The statements of :func:`_details` (:func:`_prepared`, once per database kind)."""
+    key = (db.engine.dialect.name, "details")
+    found = _statements.get(key)
+    if found is None:
+        ids = bindparam("ids", expanding=True)
+        # A rectification follow-up serves the tasks of the visit it follows (it was not
+        # drawn: fieldwork.visits.task_links). Each task with its items, in their order.
+        links = task_links(ids)
+        tasks = (select(links.c.visit_id, VisitTask.id.label("link"), Task.id, Task.name,
+                        Task.lead_department_id, Department.name.label("dept"),
+                        CheckItem.code, CheckItemVersion.name.label("item"),
+                        CheckItemVersion.name_en)
+                 .join(VisitTask, VisitTask.visit_id == links.c.link_id)
+                 .join(Task, Task.id == VisitTask.task_id)
+                 .join(Department, Department.id == Task.lead_department_id)
+                 .outerjoin(TaskItem, TaskItem.task_id == VisitTask.task_id)
+                 .outerjoin(CheckItemVersion, CheckItemVersion.id == TaskItem.item_version_id)
+                 .outerjoin(CheckItem, CheckItem.id == CheckItemVersion.item_id)
+                 .order_by(links.c.visit_id, VisitTask.id, TaskItem.id))
+        objections = (select(Objection.visit_id, Objection.status, Objection.outcome,
+                             Objection.decided_at)
+                      .where(Objection.visit_id.in_(ids),
+                             Objection.status != ObjectionStatus.OPEN.value,
+                             Objection.decided_at.is_not(None))
+                      .order_by(Objection.visit_id, Objection.decided_at, Objection.id))
+        found = _statements[key] = (_prepared(tasks), _prepared(objections))
+    return found
 
 
 def _details(ids: list[int]) -> tuple[dict, dict, dict]:
-    """Tasks (with the lead department), items and decided objections of the visits ``ids``:
-    one statement each."""
+    """Tasks (with the lead department) and items, and decided objections of the visits
+    ``ids``: one statement each."""
     tasks: dict[int, list[dict]] = {i: [] for i in ids}
     items: dict[int, list[dict]] = {i: [] for i in ids}
     objections: dict[int, list[dict]] = {i: [] for i in ids}
     if not ids:
         return tasks, items, objections
-    # A rectification follow-up serves the tasks of the visit it follows (it was not drawn:
-    # fieldwork.visits.task_links).
-    links = task_links(ids)
-    for visit_id, task_id, name, dept_id, dept_name in db.session.execute(
-            select(links.c.visit_id, Task.id, Task.name, Task.lead_department_id,
-                   Department.name)
-            .join(VisitTask, VisitTask.visit_id == links.c.link_id)
-            .join(Task, Task.id == VisitTask.task_id)
-            .join(Department, Department.id == Task.lead_department_id)
-            .order_by(links.c.visit_id, VisitTask.id)):
-        tasks[visit_id].append({"id": task_id, "name": name,
-                                "department": {"id": dept_id, "name": dept_name}})
+    with_items, decided = _detail_statements()
+    links: set[tuple[int, int]] = set()
     seen: dict[int, set[str]] = {i: set() for i in ids}
-    for visit_id, code, name, name_en in db.session.execute(
-            select(links.c.visit_id, CheckItem.code, CheckItemVersion.name,
-                   CheckItemVersion.name_en)
-            .join(VisitTask, VisitTask.visit_id == links.c.link_id)
-            .join(TaskItem, TaskItem.task_id == VisitTask.task_id)
-            .join(CheckItemVersion, CheckItemVersion.id == TaskItem.item_version_id)
-            .join(CheckItem, CheckItem.id == CheckItemVersion.item_id)
-            .order_by(links.c.visit_id, VisitTask.id, TaskItem.id)):
-        if code not in seen[visit_id]:
-            seen[visit_id].add(code)
-            items[visit_id].append({"code": code, "name": name, "name_en": name_en or ""})
+    for row in db.session.connection().execute(with_items, {"ids": ids}):
+        if (row.visit_id, row.link) not in links:
+            links.add((row.visit_id, row.link))
+            tasks[row.visit_id].append({"id": row.id, "name": row.name, "department": {
+                "id": row.lead_department_id, "name": row.dept}})
+        if row.code is not None and row.code not in seen[row.visit_id]:
+            seen[row.visit_id].add(row.code)
+            items[row.visit_id].append({"code": row.code, "name": row.item,
+                                        "name_en": row.name_en or ""})
     labels = objection_outcome_labels()
-    for visit_id, status, outcome, decided_at in db.session.execute(
-            select(Objection.visit_id, Objection.status, Objection.outcome,
-                   Objection.decided_at)
-            .where(Objection.visit_id.in_(ids),
-                   Objection.status != ObjectionStatus.OPEN.value,
-                   Objection.decided_at.is_not(None))
-            .order_by(Objection.visit_id, Objection.decided_at, Objection.id)):
+    connection = db.session.connection()
+    for visit_id, status, outcome, decided_at in connection.execute(decided, {"ids": ids}):
         objections[visit_id].append({"reviewed_on": _local_date(decided_at), "status": status,
                                      "status_label": labels.get(status, status),
                                      "outcome": outcome})
@@ -264,16 +411,29 @@ def _rows(found) -> list[dict[str, Any]]:
 def search(filters: dict[str, Any], page: int = 1, per_page: int | None = None
            ) -> dict[str, Any]:
     """One page of published results, newest publication first: ``{"results", "page",
-    "pages", "total", "per_page"}``."""
+    "pages", "total", "total_exact", "per_page"}``. The count looks :data:`COUNT_PAGES`
+    pages beyond the one asked for, no further: when there are more, ``total`` is that many
+    and ``total_exact`` false ("more than"), and ``pages`` counts only those."""
     per_page = per_page or PER_PAGE
-    query = _filtered(filters)
-    total = db.session.scalar(select(func.count()).select_from(
-        query.with_only_columns(Visit.id).subquery()))
+    q = filters.get("q")
+    grams = search_index.grams(q) if q else []
+    way = "scan" if not grams else "gram_or_code" if _could_be_code(q) else "gram"
+    present = tuple(key for key in ("q", "year", "task", "category", "department")
+                    if filters.get(key))
+    values = {key: filters[key] for key in present if key != "q"}
+    if q:
+        values.update(pattern=_pattern(q), code=q.upper())
+        if grams:
+            values["gram"] = grams[0]
+    count, rows = _search_statements(way, present)
+    offset = (page - 1) * per_page
+    cap = offset + COUNT_PAGES * per_page
+    counted = db.session.connection().execute(count, dict(values, cap=cap + 1)).scalar_one()
+    total = min(counted, cap)
     pages = max(1, -(-total // per_page))
-    found = db.session.execute(query.order_by(Publication.published_at.desc(), Visit.id.desc())
-                               .limit(per_page).offset((page - 1) * per_page)).all()
+    found = db.session.connection().execute(rows, dict(values, size=per_page, skip=offset)).all()
     return {"results": _rows(found), "page": page, "pages": pages, "total": total,
-            "per_page": per_page}
+            "total_exact": counted <= cap, "per_page": per_page}
 
 
 def _one(number: str):
@@ -309,20 +469,47 @@ def objections_open(row: dict[str, Any], today: date) -> bool:
     return row.get("period_end") is None or today <= row["period_end"]
 
 
+#: What changes when a result is published: the newest publication time and the last
+#: publication made (a result once published stays published: it is corrected, never
+#: withdrawn). Two scalar subqueries, each answered by its index alone.
+_PUBLISHED_STAMP = text("SELECT (SELECT max(published_at) FROM publication), "
+                        "(SELECT max(id) FROM publication)")
+#: Per process: (database, stamp) -> (years, task ids) of the published results.
+_choices: dict[tuple, tuple[list[int], list[int]]] = {}
+
+
+def _task_names() -> TextClause:
+    key = (db.engine.dialect.name, "task_names")
+    if key not in _statements:
+        _statements[key] = _prepared(
+            select(Task.id, Task.name, Task.lead_department_id, Department.name.label("dept"))
+            .join(Department, Department.id == Task.lead_department_id)
+            .where(Task.id.in_(bindparam("ids", expanding=True))).order_by(Task.id.desc()))
+    return _statements[key]
+
+
 def filter_choices() -> dict[str, Any]:
     """The choices of the filter form: years, tasks and lead departments that have published
-    results, and the bureau's categories (three statements)."""
-    published = select(Visit.id).where(Visit.status == VisitStatus.PUBLISHED.value)
-    years = db.session.scalars(select(Visit.year).where(
-        Visit.status == VisitStatus.PUBLISHED.value).distinct().order_by(Visit.year.desc())
-    ).all()
-    tasks = db.session.execute(
-        select(Task.id, Task.name, Task.lead_department_id, Department.name.label("dept"))
-        .join(Department, Department.id == Task.lead_department_id)
-        .where(select(VisitTask.id).where(VisitTask.task_id == Task.id,
-                                          VisitTask.visit_id.in_(published))
-               .correlate(Task).exists())
-        .order_by(Task.id.desc())).all()
+    results, and the bureau's categories. Which years and tasks have results is worked out
+    again only when a result was published since (:data:`_PUBLISHED_STAMP`; the process
+    keeps the last answer); the tasks' and departments' names are read each time (two
+    statements)."""
+    key = (str(db.engine.url), *db.session.connection().execute(_PUBLISHED_STAMP).one())
+    found = _choices.get(key)
+    if found is None:
+        published = select(Visit.id).where(Visit.status == VisitStatus.PUBLISHED.value)
+        years = list(db.session.scalars(select(Visit.year).where(
+            Visit.status == VisitStatus.PUBLISHED.value).distinct()
+            .order_by(Visit.year.desc())))
+        task_ids = list(db.session.scalars(
+            select(Task.id).where(select(VisitTask.id).where(
+                VisitTask.task_id == Task.id, VisitTask.visit_id.in_(published))
+                .correlate(Task).exists()).order_by(Task.id.desc())))
+        _choices.clear()
+        found = _choices[key] = (years, task_ids)
+    years, task_ids = found
+    tasks = db.session.connection().execute(_task_names(), {"ids": task_ids}).all() \
+        if task_ids else []
     departments = sorted({(t.lead_department_id, t.dept) for t in tasks}, key=lambda d: d[1])
     return {"years": [(y, str(y)) for y in years], "tasks": [(t.id, t.name) for t in tasks],
             "departments": departments, "categories": category_choices()}

@@ -80,14 +80,16 @@ def results():
     else:
         page = reader.search(filters, filters["page"])
     return render_template("public/results.html", page=page, errors=errors,
-                           args=request.args, choices=reader.filter_choices()), status
+                           args=request.args, choices=reader.filter_choices(),
+                           facts=reader.fact_labels()), status
 
 
 @bp.get("/results.json")
 @public
 def results_json():
-    """The same as the results page, as JSON: ``{"results", "page", "pages", "total"}``;
-    a value that is not valid answers 422 with the fields."""
+    """The same as the results page, as JSON: ``{"results", "page", "pages", "total",
+    "total_exact", "per_page"}`` (``total_exact`` false: there are more than ``total``, and
+    more pages than ``pages``); a value that is not valid answers 422 with the fields."""
     try:
         filters = reader.load_query(request.args)
     except ValidationFailed as error:
@@ -95,13 +97,14 @@ def results_json():
     page = reader.search(filters, filters["page"])
     return _json({"results": [reader.as_json(r) for r in page["results"]],
                   "page": page["page"], "pages": page["pages"], "total": page["total"],
-                  "per_page": page["per_page"]})
+                  "total_exact": page["total_exact"], "per_page": page["per_page"]})
 
 
 def _page(row, form, status: int = 200, headers=None):
     open_ = reader.objections_open(row, ops.today())
     return render_template("public/result.html", row=row, form=form if open_ else None,
-                           objections_open=open_), status, headers or {}
+                           objections_open=open_, facts=reader.fact_labels()), status, \
+        headers or {}
 
 
 @bp.get("/results/<number>")

@@ -28,7 +28,7 @@ from ..core.timeutil import to_local
 from ..extensions import db
 from ..fieldwork import documents as field_documents
 from ..fieldwork.models import Visit
-from ..fieldwork.results import categories
+from ..fieldwork.results import categories, shown_label
 from . import documents, forms
 from . import operations as ops
 from .models import CorrectionOrigin, Feedback, ObjectionStatus
@@ -64,7 +64,7 @@ def _labels():
             "handling_labels": ops.handling_labels(), "exception_labels": ops.exception_labels(),
             "way_labels": ops.feedback_way_labels(),
             "objection_labels": objection_status_labels(), "origin_labels": origin_labels(),
-            "result_label": field_documents.label, "local": to_local}
+            "result_label": shown_label, "local": to_local}
 
 
 # --- the queue and the approvals --------------------------------------------------------------

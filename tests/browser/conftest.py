@@ -37,7 +37,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic"]
 SECRET = "browser-test-secret-key-not-for-production-0123456789"
-STARTUP_TIMEOUT = 30.0
+#: How long gunicorn may take to answer /healthz: it imports the whole app (WeasyPrint, lxml,
+#: ...), which takes seconds on a quiet machine and much longer on a busy one.
+STARTUP_TIMEOUT = 120.0
 #: Copies of the screenshots, for people to look at after a run.
 SHOTS = Path("/tmp/shots")
 

@@ -71,3 +71,21 @@ def test_me_says_which_language_is_in_force(app, make_user):
     assert c.get("/api/v1/me").get_json()["language"] == "en"
     assert c.api("PATCH", "/api/v1/me", json={"locale": "zh_CN"}).get_json()["language"] == "zh_CN"
     assert c.get("/api/v1/me").get_json()["language"] == "zh_CN"  # the account beats the cookie
+
+
+def test_result_categories_read_in_the_pages_language(app):
+    """In Chinese a page shows each result category in its legal wording (seed 004 第十九条(四),
+    RESULT_LABELS) exactly; in English, in English; the documents' label stays the legal one."""
+    from flask_babel import force_locale
+
+    from inspection.fieldwork.models import RESULT_LABELS
+    from inspection.fieldwork.results import ENGLISH_LABELS, label, shown_label
+
+    assert set(ENGLISH_LABELS) == set(RESULT_LABELS)
+    with app.test_request_context():
+        with force_locale("zh_Hans_CN"):
+            assert {c: shown_label(c) for c in RESULT_LABELS} == RESULT_LABELS
+        with force_locale("en"):
+            assert {c: shown_label(c) for c in RESULT_LABELS} == ENGLISH_LABELS
+            assert {c: label(c) for c in RESULT_LABELS} == RESULT_LABELS
+        assert shown_label("") == "" and shown_label("other") == "other"

@@ -57,3 +57,30 @@ def test_api_roles(app, regions, login_as):
     assert s.api("POST", "/api/v1/employers", json=employer_values(codes(2)[1])).status_code == 403
     anon = app.test_client()
     assert anon.get("/api/v1/employers").status_code == 401
+
+
+def test_get_answers_what_the_schema_documents(app, regions, login_as):
+    """GET /api/v1/employers/<code> is made from one row without the schema: it answers
+    exactly what EmployerDumpSchema dumps of the employer (fields, values, formats), for
+    one with a flag changed and for a legacy code accepted with its reason."""
+    from inspection.directory.employers import operations as ops
+    from inspection.directory.employers.schemas import EmployerDumpSchema
+
+    c = login_as("office")
+    cs = codes(2)
+    r = c.api("POST", "/api/v1/employers", json=employer_values(cs[0], risk_grade="C",
+                                                                  employees=12, notes="备注"))
+    assert r.status_code == 201, r.get_json()
+    r = c.api("PATCH", f"/api/v1/employers/{cs[0]}",
+              json={"version": 1, "flag_complaints": True, "reason": "投诉"})
+    assert r.status_code == 200, r.get_json()
+    legacy = bad_check_char(cs[1])
+    r = c.api("POST", "/api/v1/employers", json={**employer_values(legacy),
+                                                  "override_reason": "旧证照"})
+    assert r.status_code == 201, r.get_json()
+    for code in (cs[0], legacy):
+        got = c.api("GET", f"/api/v1/employers/{code}").get_json()
+        with app.test_request_context():
+            wanted = EmployerDumpSchema().dump(ops.get_by_code(code))
+        assert got == wanted
+        assert set(got) == set(EmployerDumpSchema().fields)

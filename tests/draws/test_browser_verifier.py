@@ -576,7 +576,7 @@ def demo_draws(tmp_path_factory) -> list[dict]:
                 "SECRET_KEY": "verifier-test-secret-key-0123456789abcdef",
                 "INSPECTION_FILE_STORE": str(tmp / "files")})
     for args in (["-m", "flask", "--app", "app", "init-db"],
-                 ["-m", "flask", "--app", "app", "seed-demo"], ["-c", EXPORT]):
+                 ["-m", "flask", "--app", "app", "seed-demo", "--employers", "900"], ["-c", EXPORT]):
         result = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
                                 text=True, timeout=300)
         assert result.returncode == 0, result.stdout + result.stderr

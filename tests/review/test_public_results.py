@@ -251,6 +251,13 @@ def test_anonymous_visitors_read_the_published_results_newest_first(world, clien
     client.http.set_cookie("lang", "en")
     english = _text(client.get("/public/results"))
     assert '<html lang="en">' in english and "Results of random inspections" in english
+    # the categories in English, not in the legal Chinese wording the JSON carries
+    assert "Qualified" in english and RESULT_LABELS["qualified"] not in english
+    assert "Problems found and ordered to be corrected" in english
+    assert RESULT_LABELS["rectification_ordered"] not in english
+    one_page = _text(client.get(f"/public/results/{w.numbers['V1']}"))
+    assert "Problems found and ordered to be corrected" in one_page
+    assert RESULT_LABELS["rectification_ordered"] not in one_page
 
 
 def test_results_not_published_never_appear(world, client):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, Iterator
 
 from flask_babel import gettext as _
@@ -41,6 +42,61 @@ def get_employer(employer_id: int) -> Employer:
     if employer is None:
         raise NotFound(_("No such employer."))
     return employer
+
+
+#: The employer's columns, by attribute name (they are also the column names).
+_EMPLOYER_KEYS = tuple(c.key for c in Employer.__table__.c)
+
+
+def employer_row(employer_id: int) -> SimpleNamespace:
+    """The employer for its page, read as one row (no ORM object): its columns, ``region``
+    (name and county, or None) and ``import_batch`` (id, file name, time and who ran it, or
+    None: the import that created it, shown in its history)."""
+    row = db.session.execute(
+        select(*Employer.__table__.c, Region.name, Region.county_name, ImportBatch.filename,
+               ImportBatch.at, User.username)
+        .outerjoin(Region, Region.code == Employer.region_code)
+        .outerjoin(ImportBatch, ImportBatch.id == Employer.import_id)
+        .outerjoin(User, User.id == ImportBatch.actor_id)
+        .where(Employer.id == employer_id)).first()
+    if row is None:
+        raise NotFound(_("No such employer."))
+    n = len(_EMPLOYER_KEYS)
+    employer = SimpleNamespace(**dict(zip(_EMPLOYER_KEYS, row[:n])))
+    region_name, county_name, filename, at, username = row[n:]
+    employer.region = None if region_name is None else SimpleNamespace(
+        code=employer.region_code, name=region_name, county_name=county_name)
+    employer.import_batch = None if filename is None else SimpleNamespace(
+        id=employer.import_id, filename=filename, at=at, username=username or "system")
+    return employer
+
+
+def employer_json(code: str) -> dict:
+    """One employer by credit code as the API answers it (:class:`.schemas.EmployerDumpSchema`,
+    which documents it; a test holds the two equal), read as one row."""
+    row = db.session.execute(
+        select(*Employer.__table__.c, Region.name)
+        .outerjoin(Region, Region.code == Employer.region_code)
+        .where(Employer.credit_code == cc.normalise(code))).first()
+    if row is None:
+        raise NotFound(_("No employer has the credit code %(code)s.", code=code))
+    e = dict(zip(_EMPLOYER_KEYS, row))
+    return {"id": e["id"], "credit_code": e["credit_code"], "name": e["name"],
+            "employer_type": e["employer_type"], "address": e["address"],
+            "region_code": e["region_code"], "region_name": row[len(_EMPLOYER_KEYS)],
+            "industry": e["industry"], "legal_representative": e["legal_representative"],
+            "contact_phone": e["contact_phone"], "employees": e["employees"],
+            "risk_grade": e["risk_grade"], "flag_complaints": e["flag_complaints"],
+            "flag_abnormal": e["flag_abnormal"],
+            "flag_serious_violation": e["flag_serious_violation"], "status": e["status"],
+            "notes": e["notes"], "code_override_reason": e["code_override_reason"],
+            "version": e["version"], "created_at": _utc(e["created_at"]),
+            "updated_at": _utc(e["updated_at"]), "import_id": e["import_id"]}
+
+
+def _utc(value: datetime | None) -> str | None:
+    """As :class:`inspection.core.fields.UtcDateTime` sends a stored time."""
+    return None if value is None else value.isoformat() + "Z"
 
 
 def get_by_code(code: str) -> Employer:
@@ -251,13 +307,21 @@ class Page:
     prev_before: int | None
 
 
+#: What the office's list shows of each employer (:func:`search` with ``rows``).
+_LIST_COLUMNS = (Employer.id, Employer.credit_code, Employer.name, Employer.employer_type,
+                 Employer.region_code, Employer.industry, Employer.risk_grade,
+                 Employer.flag_complaints, Employer.flag_abnormal,
+                 Employer.flag_serious_violation, Employer.status)
+
+
 def search(filters: Filters, *, after: int | None = None, before: int | None = None,
-           limit: int = PAGE_SIZE, count: bool = True) -> Page:
+           limit: int = PAGE_SIZE, count: bool = True, rows: bool = False) -> Page:
     """One page of employers in id order (name order for a name-prefix search), paged by
     keyset (``after`` / ``before`` the id of the last / first row shown): no OFFSET and no
-    full COUNT over a million rows."""
+    full COUNT over a million rows. ``rows``: the items are rows of what the office's list
+    shows (:data:`_LIST_COLUMNS`), not :class:`Employer` objects."""
     conds = filters.conditions()
-    query = select(Employer).where(*conds)
+    query = (select(*_LIST_COLUMNS) if rows else select(Employer)).where(*conds)
     if filters.name_order():
         key = tuple_(Employer.name, Employer.id)
 
@@ -278,7 +342,8 @@ def search(filters: Filters, *, after: int | None = None, before: int | None = N
         if after:
             query = query.where(Employer.id > after)
         query = query.order_by(Employer.id)
-    rows = list(db.session.scalars(query.limit(limit + 1)))
+    found = db.session.execute(query.limit(limit + 1))
+    rows = list(found if rows else found.scalars())
     more = len(rows) > limit
     rows = rows[:limit]
     if before:
@@ -324,17 +389,33 @@ class HistoryEntry:
     import_id: int | None
 
 
-def history(employer: Employer, limit: int = 200) -> list[HistoryEntry]:
+def history(employer, limit: int = 200) -> list[HistoryEntry]:
     """Every change of ``employer``, newest first, including its creation by an import
-    (derived from ``Employer.import_id``: an import writes no change row for new employers)."""
-    entries = [HistoryEntry(c.at, c.actor_name, c.action, c.changes or {}, c.reason, c.import_id)
-               for c in hist.history("employer", employer.id, limit)]
+    (derived from ``Employer.import_id``: an import writes no change row for new employers).
+    ``employer`` is an :class:`Employer` or the row of :func:`employer_row` (which brings
+    its import along)."""
+    entries = [HistoryEntry(*row) for row in db.session.execute(
+        select(DirectoryChange.at, DirectoryChange.actor_name, DirectoryChange.action,
+               DirectoryChange.changes, DirectoryChange.reason, DirectoryChange.import_id)
+        .where(DirectoryChange.subject_type == "employer",
+               DirectoryChange.subject_id == employer.id)
+        .order_by(DirectoryChange.id.desc()).limit(limit))]
+    for entry in entries:
+        entry.changes = entry.changes or {}
     if employer.import_id and not any(e.action == "create" for e in entries):
-        batch = db.session.get(ImportBatch, employer.import_id)
+        batch = getattr(employer, "import_batch", False)
+        if batch is False:
+            found = db.session.execute(
+                select(ImportBatch.filename, ImportBatch.at, User.username)
+                .outerjoin(User, User.id == ImportBatch.actor_id)
+                .where(ImportBatch.id == employer.import_id)).first()
+            batch = None if found is None else SimpleNamespace(
+                id=employer.import_id, filename=found[0], at=found[1],
+                username=found[2] or "system")
         if batch is not None:
             entries.append(HistoryEntry(
-                batch.at, batch.actor.username if batch.actor else "system", "create",
-                {}, _("Created by import #%(n)d (%(file)s)", n=batch.id, file=batch.filename),
+                batch.at, batch.username, "create", {},
+                _("Created by import #%(n)d (%(file)s)", n=batch.id, file=batch.filename),
                 batch.id))
     return entries
 
@@ -373,6 +454,36 @@ def changes_since(conf: DirectoryConfirmation) -> int:
     created = db.session.scalar(select(func.coalesce(func.sum(ImportBatch.created), 0)).where(
         ImportBatch.kind == KIND, ImportBatch.at > conf.at, ImportBatch.created > 0))
     return int(edits or 0) + int(created or 0)
+
+
+def _confirmation_statement():
+    conf = (select(DirectoryConfirmation).where(DirectoryConfirmation.kind == KIND)
+            .order_by(DirectoryConfirmation.id.desc()).limit(1).subquery())
+    edits = select(func.count(DirectoryChange.id)).where(
+        DirectoryChange.id > conf.c.last_change_id,
+        DirectoryChange.subject_type == "employer").scalar_subquery()
+    created = select(func.coalesce(func.sum(ImportBatch.created), 0)).where(
+        ImportBatch.kind == KIND, ImportBatch.at > conf.c.at,
+        ImportBatch.created > 0).scalar_subquery()
+    return (select(conf.c.at, conf.c.row_count, User.display_name, edits, created)
+            .join(User, User.id == conf.c.actor_id))
+
+
+_CONFIRMATION = None
+
+
+def confirmation_state() -> SimpleNamespace | None:
+    """The employers directory's latest confirmation for the list's page, in one statement
+    (made once): ``at``, ``row_count``, ``actor_name`` (who confirmed) and ``pending``
+    (:func:`changes_since` it), or None."""
+    global _CONFIRMATION
+    if _CONFIRMATION is None:
+        _CONFIRMATION = _confirmation_statement()
+    row = db.session.execute(_CONFIRMATION).first()
+    if row is None:
+        return None
+    return SimpleNamespace(at=row[0], row_count=row[1], actor_name=row[2],
+                           pending=int(row[3] or 0) + int(row[4] or 0))
 
 
 def is_confirmed_current(kind: str = KIND) -> bool:
@@ -415,6 +526,13 @@ def create_region(code: str, name: str, county_code: str, county_name: str,
     if commit:
         db.session.commit()
     return region
+
+
+def region_rows() -> list:
+    """Every region as (code, name, active), in code order: one statement for the list's
+    filter and its names."""
+    return db.session.execute(select(Region.code, Region.name, Region.active)
+                              .order_by(Region.code)).all()
 
 
 def region_names() -> dict[str, str]:

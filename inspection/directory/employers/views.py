@@ -53,11 +53,13 @@ def _values(form) -> dict:
     return {k: getattr(form, k).data for k in keys}
 
 
-def _labels() -> dict:
-    """Lookup tables for the templates (code -> label in the user's language)."""
+def _labels(regions: bool = True) -> dict:
+    """Lookup tables for the templates (code -> label in the user's language); the regions'
+    names only where a page lists employers of several regions (``regions``)."""
     return {"types": dict(choices(EMPLOYER_TYPES)), "industries": dict(choices(INDUSTRIES)),
             "grades": dict(choices(GRADES)), "statuses": dict(choices(STATUSES)),
-            "flags": dict(choices(FLAGS)), "regions": ops.region_names()}
+            "flags": dict(choices(FLAGS)),
+            **({"regions": ops.region_names()} if regions else {})}
 
 
 # --- the list ----------------------------------------------------------------------------
@@ -65,16 +67,19 @@ def _labels() -> dict:
 @READ
 def index():
     filters = ops.Filters.from_args(request.args)
-    page = ops.search(filters, after=int_arg("after"),
-                      before=int_arg("before"))
-    conf = ops.latest_confirmation()
-    pending = ops.changes_since(conf) if conf else None
+    page = ops.search(filters, after=int_arg("after"), before=int_arg("before"), rows=True)
+    conf = ops.confirmation_state()
+    regions = ops.region_rows()
     return render_template(
         "directory/employers/index.html", page=page, filters=filters, args=filters.args(),
-        confirmation=conf, pending=pending, confirm_form=ConfirmForm(),
-        type_choices=choices(EMPLOYER_TYPES), industry_choices=_industry_choices(),
-        region_choices=_region_choices(), grade_choices=choices(GRADES),
-        status_choices=choices(STATUSES), flag_choices=choices(FLAGS), **_labels())
+        confirmation=conf, pending=conf.pending if conf else None,
+        confirm_form=ConfirmForm(), type_choices=choices(EMPLOYER_TYPES),
+        industry_choices=_industry_choices(),
+        region_choices=[(code, f"{name}（{code}）") for code, name, active in regions
+                        if active],
+        grade_choices=choices(GRADES), status_choices=choices(STATUSES),
+        flag_choices=choices(FLAGS), **_labels(regions=False),
+        regions={code: name for code, name, _active in regions})
 
 
 @bp.route("/export.xlsx", methods=["GET", "POST"])
@@ -141,12 +146,13 @@ def new():
 @bp.get("/<int:employer_id>")
 @READ
 def detail(employer_id: int):
-    employer = ops.get_employer(employer_id)
+    employer = ops.employer_row(employer_id)
     # Visits and results come from review through a hook: the directory imports none of it.
     visits = current_app.extensions.get("employer_history")
     return render_template("directory/employers/detail.html", employer=employer,
                            history=ops.history(employer),
-                           visit_history=visits(employer) if visits else None, **_labels())
+                           visit_history=visits(employer) if visits else None,
+                           **_labels(regions=False))
 
 
 @bp.route("/<int:employer_id>/edit", methods=["GET", "POST"])

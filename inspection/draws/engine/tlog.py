@@ -15,6 +15,8 @@ written for them can read this log:
   ``SHA-256(name || 0x0A || 0x01 || public key)[:4]``), and the ``PRIVATE+KEY+...`` signer
   key strings of ``golang.org/x/mod/sumdb/note``;
 * witness cosignatures: c2sp.org/tlog-cosignature (Ed25519, signature type 0x04);
+* submitting to witnesses: c2sp.org/tlog-witness (the ``add-checkpoint`` request body, the
+  ``text/x.tlog.size`` answer, and the witness list of the ``LOG_WITNESSES`` setting);
 * tiles and entry bundles: c2sp.org/tlog-tiles (paths ``tile/<L>/<N>[.p/<W>]``).
 
 Standard library only, like the rest of ``engine/``: a verifier outside the bureau runs
@@ -339,6 +341,14 @@ def parse_note(message: str) -> Note:
     if split < 0 or not message.endswith("\n"):
         raise LogError("a signed note is its text, a blank line and signature lines")
     text, block = message[:split + 1], message[split + 2:]
+    return Note(text, tuple(parse_signature_lines(block)))
+
+
+def parse_signature_lines(block: str) -> list[Signature]:
+    """Signature lines (``— <name> base64(key ID || signature)``, each ending in a newline):
+    a note's, or a witness's answer to ``add-checkpoint``. Nothing is verified here."""
+    if not block.endswith("\n"):
+        raise LogError("signature lines end with a newline")
     signatures = []
     for line in block[:-1].split("\n"):
         prefix = EM_DASH + " "
@@ -351,7 +361,7 @@ def parse_note(message: str) -> Note:
         signatures.append(Signature(parts[0], struct.unpack(">I", raw[:4])[0], raw[4:]))
     if not signatures or len(signatures) > _MAX_SIGNATURES:
         raise LogError("a signed note has one signature or more (and not too many)")
-    return Note(text, tuple(signatures))
+    return signatures
 
 
 def key_id(name: str, key_type: int, public_key: bytes) -> int:
@@ -400,20 +410,43 @@ def verify_note(message: str, keys: Iterable[VerifierKey]) -> tuple[Note, list[V
         key = known.get((sig.name, sig.key_id))
         if key is None:
             continue
-        if key.key_type == COSIGNATURE_V1:
-            if len(sig.signature) != 72:
-                raise LogError(f"the cosignature of {key.name} is not 8 + 64 bytes")
-            timestamp = struct.unpack(">Q", sig.signature[:8])[0]
-            ok = ed25519_verify(key.public_key, sig.signature[8:],
-                                cosignature_message(note.text, timestamp))
-        else:
-            ok = ed25519_verify(key.public_key, sig.signature, note.text.encode("utf-8"))
-        if not ok:
+        if key.key_type == COSIGNATURE_V1 and len(sig.signature) != 72:
+            raise LogError(f"the cosignature of {key.name} is not 8 + 64 bytes")
+        if not _signature_holds(key, sig, note.text):
             raise LogError(f"the signature of {key.name}+{key.key_id:08x} does not verify")
         signed.append(key)
     if not signed:
         raise LogError("no signature of a trusted key on the note")
     return note, signed
+
+
+def _signature_holds(key: VerifierKey, sig: Signature, text: str) -> bool:
+    if key.key_type == COSIGNATURE_V1:
+        if len(sig.signature) != 72:
+            return False
+        timestamp = struct.unpack(">Q", sig.signature[:8])[0]
+        return timestamp < 1 << 63 and ed25519_verify(
+            key.public_key, sig.signature[8:], cosignature_message(text, timestamp))
+    return ed25519_verify(key.public_key, sig.signature, text.encode("utf-8"))
+
+
+def cosigned_by(note: Note, keys: Iterable[VerifierKey]) -> tuple[list[VerifierKey],
+                                                                   list[VerifierKey]]:
+    """Which of ``keys`` (witnesses' cosignature keys) validly cosigned ``note``, and which
+    put a signature line on it that does not verify; each key once, in the order given.
+    Signatures of other keys are ignored. Unlike :func:`verify_note` nothing is raised: a
+    client counts the valid cosignatures against the number it requires."""
+    good: list[VerifierKey] = []
+    bad: list[VerifierKey] = []
+    for key in keys:
+        if key in good or key in bad:
+            continue
+        mine = [s for s in note.signatures if (s.name, s.key_id) == (key.name, key.key_id)]
+        if any(_signature_holds(key, s, note.text) for s in mine):
+            good.append(key)
+        elif mine:
+            bad.append(key)
+    return good, bad
 
 
 def cosignature_message(text: str, timestamp: int) -> bytes:
@@ -427,6 +460,102 @@ def cosignature_time(note: Note, key: VerifierKey) -> int | None:
         if (sig.name, sig.key_id) == (key.name, key.key_id) and len(sig.signature) == 72:
             return struct.unpack(">Q", sig.signature[:8])[0]
     return None
+
+
+# --- witnesses (c2sp.org/tlog-witness) ------------------------------------------------------
+
+#: A witness answers a stale ``old`` size with 409 and its own size in this content type.
+SIZE_CONTENT_TYPE = "text/x.tlog.size"
+#: At most this many consistency proof lines in an ``add-checkpoint`` request.
+MAX_PROOF_LINES = 63
+
+
+def add_checkpoint_body(old: int, proof: Sequence[bytes], note: str) -> bytes:
+    """The body of ``POST <prefix>/add-checkpoint``: ``old <size>``, one base64 consistency
+    proof hash a line, an empty line, then the signed checkpoint."""
+    if old < 0 or len(proof) > MAX_PROOF_LINES:
+        raise LogError("an add-checkpoint request has a size >= 0 and at most 63 proof lines")
+    for p in proof:
+        _check_hash(p)
+    return ("".join([f"old {old}\n", *(b64(p) + "\n" for p in proof), "\n", note])
+            ).encode("utf-8")
+
+
+def parse_add_checkpoint(body: bytes) -> tuple[int, list[bytes], str]:
+    """``(old size, consistency proof, signed checkpoint note)`` of an ``add-checkpoint``
+    request body; :class:`LogError` when it is malformed (the witness answers 400)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LogError("the request is not UTF-8") from None
+    head, blank, note = text.partition("\n\n")
+    if not blank:
+        raise LogError("the request has no empty line before the checkpoint")
+    lines = head.split("\n")
+    if not lines[0].startswith("old ") or not _DECIMAL.match(lines[0][4:]):
+        raise LogError("the request does not start with an old size line (old <decimal>)")
+    if len(lines) - 1 > MAX_PROOF_LINES:
+        raise LogError(f"more than {MAX_PROOF_LINES} consistency proof lines")
+    proof = []
+    for line in lines[1:]:
+        digest = unb64(line)
+        if len(digest) != HASH_SIZE or b64(digest) != line:
+            raise LogError(f"proof line {line!r} is not the base64 of 32 bytes")
+        proof.append(digest)
+    return int(lines[0][4:]), proof, note
+
+
+def size_body(size: int) -> bytes:
+    """The body of a 409 answer: the size the witness holds, in decimal, and a newline."""
+    return f"{size}\n".encode("ascii")
+
+
+def parse_size_body(body: bytes) -> int:
+    text = body.decode("ascii", "replace")
+    if not text.endswith("\n") or not _DECIMAL.match(text[:-1]):
+        raise LogError(f"{text!r} is not a tree size and a newline")
+    return int(text[:-1])
+
+
+@dataclass(frozen=True)
+class Witness:
+    """A witness a log submits its checkpoints to: its submission prefix and its
+    cosignature key (type 0x04)."""
+
+    url: str
+    key: VerifierKey
+
+    @property
+    def name(self) -> str:
+        return self.key.name
+
+    @property
+    def add_checkpoint_url(self) -> str:
+        return self.url.rstrip("/") + "/add-checkpoint"
+
+
+def parse_witness_list(text: str) -> list[Witness]:
+    """``URL VKEY`` entries, separated by commas or newlines (the ``LOG_WITNESSES`` setting):
+    each witness's submission prefix (http or https) and its cosignature verifier key."""
+    witnesses: list[Witness] = []
+    for entry in re.split(r"[,\n]", text or ""):
+        if not entry.strip():
+            continue
+        parts = entry.split()
+        if len(parts) != 2:
+            raise LogError(f"{entry.strip()!r} is not 'URL KEY' (a witness's submission "
+                           "prefix and its cosignature key)")
+        url, key_text = parts
+        if not re.match(r"https?://[^/\s]+", url):
+            raise LogError(f"{url!r} is not an http or https address")
+        key = parse_verifier_key(key_text)
+        if key.key_type != COSIGNATURE_V1:
+            raise LogError(f"{key_text!r} is not a cosignature key (type 0x04, "
+                           "c2sp.org/tlog-cosignature)")
+        if any(w.key.name == key.name for w in witnesses):
+            raise LogError(f"two witnesses are named {key.name!r}")
+        witnesses.append(Witness(url, key))
+    return witnesses
 
 
 # --- signing (needs the cryptography package) -------------------------------------------------

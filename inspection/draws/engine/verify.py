@@ -3,6 +3,7 @@
 Usage::
 
     python -m inspection.draws.engine.verify [--trace] [--log-key VKEY] RECORD.json [NAME=]POOL_FILE...
+    python -m inspection.draws.engine.verify --witness-key VKEY [--min-cosignatures N] RECORD.json ...
 
 Each pool file is matched to the record's pool whose ``file`` has the same base name, or
 named explicitly as ``NAME=PATH``. Prints ``OK`` and exits 0 when everything matches;
@@ -14,7 +15,10 @@ The record's entries in the bureau's public log (``log``: the commitment and the
 each with its inclusion proof and a signed checkpoint) are checked with ``tlog.py``: the
 logged hashes must be this record's, the proofs must lead to checkpoints signed by the
 bureau's key, and the commitment must have been logged before any source's value was known.
-A record without them fails, unless ``--no-log`` says it predates the log.
+A record without them fails, unless ``--no-log`` says it predates the log. With
+``--witness-key VKEY`` (repeatable) each of those checkpoints must also carry valid
+cosignatures (c2sp.org/tlog-cosignature) of at least ``--min-cosignatures`` (default 1) of
+the witnesses given: the log appends them to the record's checkpoints as the witnesses answer.
 
 Standard library only. This file, ``rfc3797.py`` and ``tlog.py`` are all a verifier needs
 (plus ``teams.py`` for a team draw, whose record says ``"kind": "team"``; its assignment of
@@ -226,12 +230,15 @@ def sources_for(record: dict) -> list:
 
 def verify(record: dict, pool_texts: dict[str, bytes],
            parsed: dict[str, tuple[bytes, list[str]]] | None = None, *,
-           log_keys: Iterable[str] | None = None, require_log: bool = False) -> list[str]:
+           log_keys: Iterable[str] | None = None, require_log: bool = False,
+           witness_keys: Iterable[str] | None = None, min_cosignatures: int = 1) -> list[str]:
     """Every problem with ``record`` given the pool files' bytes by pool name; [] means OK.
 
     The record's entries in the public log (``log``) are checked when it has them, or
     required with ``require_log``: with the verifier keys ``log_keys`` when given, else
-    with the key the record names (the caller then says so).
+    with the key the record names (the caller then says so). With ``witness_keys`` (the
+    witnesses' cosignature keys) each of their checkpoints needs valid cosignatures of
+    ``min_cosignatures`` of those witnesses, and the log is required.
 
     ``parsed`` may give, by pool name, ``(data, ids)`` where ``ids`` is what
     :func:`parse_pool_file` returned for that very bytes object ``data`` (the application's
@@ -264,8 +271,9 @@ def verify(record: dict, pool_texts: dict[str, bytes],
     rerun = _check_results(pools, sources, results, problems)
     if record.get("kind") == "team" or "assignment" in record:
         _check_teams(record, commitment, rerun, problems)
-    if require_log or "log" in record:
-        _check_log(record, commitment, execution, problems, log_keys)
+    if require_log or witness_keys or "log" in record:
+        _check_log(record, commitment, execution, problems, log_keys,
+                   list(witness_keys or []), min_cosignatures)
     return problems
 
 
@@ -597,7 +605,8 @@ def _check_teams(record: dict, commitment: dict, rerun: dict[str, list[str]],
 
 
 def _check_log(record: dict, commitment: dict, execution: dict, problems: list[str],
-               keys: Iterable[str] | None) -> None:
+               keys: Iterable[str] | None, witness_keys: list[str] = (),
+               min_cosignatures: int = 1) -> None:
     """The record's commitment and result are the ones in the public log: each entry holds
     their SHA-256, its inclusion proof leads to a checkpoint signed by the bureau's key, and
     the commitment was logged before any public source's value was known."""
@@ -620,11 +629,23 @@ def _check_log(record: dict, commitment: dict, execution: dict, problems: list[s
             problems.append(f"log: key: {exc}")
     if not trusted:
         return
+    witnesses = []
+    for text in witness_keys:
+        try:
+            witnesses.append(tlog.parse_verifier_key(text if isinstance(text, str) else ""))
+        except tlog.LogError as exc:
+            problems.append(f"log: witness key: {exc}")
+    if len(witnesses) != len(witness_keys):
+        return
+    if witnesses and not 1 <= min_cosignatures <= len(witnesses):
+        problems.append(f"log: {min_cosignatures} cosignatures required of "
+                        f"{len(witnesses)} witnesses given")
+        return
     logged = {}
     for kind, expected in (("commitment", commitment_hash(commitment)),
                            ("result", result_hash(record))):
         entry = _check_log_entry(tlog, kind, log.get(kind), record, expected, trusted,
-                                 log.get("origin"), problems)
+                                 log.get("origin"), problems, witnesses, min_cosignatures)
         if entry is not None:
             logged[kind] = entry
     if "commitment" in logged and "result" in logged \
@@ -634,7 +655,8 @@ def _check_log(record: dict, commitment: dict, execution: dict, problems: list[s
 
 
 def _check_log_entry(tlog, kind: str, part: Any, record: dict, expected: str, trusted: list,
-                     origin: Any, problems: list[str]) -> dict | None:
+                     origin: Any, problems: list[str], witnesses: list = (),
+                     min_cosignatures: int = 1) -> dict | None:
     """One logged entry of the record (``kind`` is commitment or result); its fields, with
     ``index`` and the parsed ``logged_at``, when everything about it checks out."""
     where = f"log.{kind}"
@@ -668,6 +690,13 @@ def _check_log_entry(tlog, kind: str, part: Any, record: dict, expected: str, tr
         problems.append(f"{where}.checkpoint: origin {checkpoint.origin!r}, the record's log "
                         f"is {origin!r}")
         return None
+    if witnesses:
+        good, bad = tlog.cosigned_by(note, witnesses)
+        for key in bad:
+            problems.append(f"{where}.checkpoint: the cosignature of {key.name} does not verify")
+        if len(good) < min_cosignatures:
+            problems.append(f"{where}.checkpoint: valid cosignatures of {len(good)} of the "
+                            f"{len(witnesses)} witnesses given, {min_cosignatures} required")
     try:
         hashes = [tlog.unb64(h) if isinstance(h, str) else b"" for h in proof]
         tlog.verify_inclusion(index, checkpoint.size, tlog.leaf_hash(text.encode("utf-8")),
@@ -744,7 +773,15 @@ def main(argv: list[str] | None = None) -> int:
                              "(name+hash+key); default: the key the record names")
     parser.add_argument("--no-log", action="store_true",
                         help="skip the public log (only for draws prepared before it existed)")
+    parser.add_argument("--witness-key", action="append", metavar="VKEY",
+                        help="require cosignatures of the log's checkpoints: a witness's "
+                             "cosignature key (name+hash+key); repeatable")
+    parser.add_argument("--min-cosignatures", type=int, default=1, metavar="N",
+                        help="how many of the --witness-key witnesses must have cosigned each "
+                             "checkpoint (default 1)")
     args = parser.parse_args(argv)
+    if args.no_log and args.witness_key:
+        return _usage_error("--witness-key checks the log: it does not go with --no-log")
 
     try:
         record = json.loads(Path(args.record).read_bytes().decode("utf-8"), parse_float=Decimal)
@@ -775,7 +812,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.no_log:
         record = {key: value for key, value in record.items() if key != "log"}
-    problems = verify(record, pool_texts, log_keys=args.log_key, require_log=not args.no_log)
+    problems = verify(record, pool_texts, log_keys=args.log_key, require_log=not args.no_log,
+                      witness_keys=args.witness_key, min_cosignatures=args.min_cosignatures)
     log = record.get("log") if isinstance(record.get("log"), dict) else {}
     if not args.no_log and not args.log_key and log.get("key"):
         print(f"note: the log's checkpoints were checked with the key the record names, "
