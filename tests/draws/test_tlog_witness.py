@@ -2,7 +2,6 @@
 it has seen, follows the log as it grows, and reports a fork when history is rewritten."""
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -12,14 +11,11 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from inspection.draws import commitments as c
 from inspection.draws import public_log, witness
-from inspection.draws.engine import tlog, verify
-from inspection.extensions import db
+from inspection.draws.engine import tlog
+from log_support import draw, rewrite
 
 HERE = Path(__file__).resolve().parents[2] / "inspection" / "draws"
-IDS = [f"91370305MA{n:07d}X" for n in range(40)]
-SECRETS = {"office": "s3cret-office-0001", "supervisor": "s3cret-supervisor-2"}
 
 
 @pytest.fixture
@@ -33,50 +29,9 @@ def server(app):
     thread.join()
 
 
-def draw(app, task_id) -> str:
-    """Prepare and execute one draw: two entries in the log."""
-    with app.app_context():
-        prepared = c.prepare(kind="target", task_id=task_id, task_label={"id": task_id},
-                             pools=[c.PoolSpec("A", IDS, 4)], entropy_mode="secrets",
-                             declared_sources=[],
-                             secret_specs=[c.SecretSpec(p, verify.secret_commitment(s))
-                                           for p, s in SECRETS.items()],
-                             parameters={}, actor=None)
-        db.session.commit()
-        public_id = prepared.public_id
-        c.execute(prepared.id, source_values=[], revealed=dict(SECRETS), actor=None)
-        db.session.commit()
-        return public_id
-
-
 def bureau_key(app) -> str:
     with app.app_context():
         return public_log.verifier_key()
-
-
-def rewrite(app, position: int) -> None:
-    """What a bureau rewriting its history would do: change an entry, then compute and sign
-    every tree head again with its own key, so that each checkpoint on its own is valid."""
-    with app.app_context():
-        entries = db.session.query(public_log.LogEntry).order_by(
-            public_log.LogEntry.position).all()
-        changed = json.loads(entries[position].entry)
-        changed["sha256"] = "0" * 64
-        entries[position].entry = verify.canonical_json(changed).decode()
-        hashes = [tlog.leaf_hash(e.entry.encode()) for e in entries]
-        for e, leaf in zip(entries, hashes):
-            e.leaf_hash = leaf.hex()
-        for checkpoint in db.session.query(public_log.LogCheckpoint):
-            root = tlog.root(hashes[:checkpoint.size])
-            checkpoint.root = root.hex()
-            checkpoint.note = public_log.signer().sign_note(
-                tlog.Checkpoint(public_log.origin(), checkpoint.size, root).text())
-        compact: list[bytes] = []
-        for size, leaf in enumerate(hashes):
-            compact = tlog.compact_append(compact, size, leaf)
-        head = db.session.get(public_log.LogHead, public_log.HEAD_ID)
-        head.compact = "".join(h.hex() for h in compact)
-        db.session.commit()
 
 
 def look(url: str, directory: Path, **kw) -> tuple[int, list[str]]:

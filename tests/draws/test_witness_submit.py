@@ -20,11 +20,9 @@ from inspection.draws import commitments as c
 from inspection.draws import public_log, witness, witnesses
 from inspection.draws.engine import tlog, verify
 from inspection.extensions import db
+from log_support import IDS, SECRETS, draw, prepare, rewrite
 from inspection.jobs import operations as jobs
 from inspection.jobs.models import Job
-
-IDS = [f"91370305MA{n:07d}X" for n in range(30)]
-SECRETS = {"office": "s3cret-office-0001", "supervisor": "s3cret-supervisor-2"}
 
 
 class Recording(witness.Cosigner):
@@ -102,26 +100,6 @@ def configured(app, *entries: str):
         yield
     finally:
         app.config["SETTINGS"] = original
-
-
-def prepare(task_id) -> int:
-    draw = c.prepare(kind="target", task_id=task_id, task_label={"id": task_id},
-                     pools=[c.PoolSpec("A", IDS, 4)], entropy_mode="secrets",
-                     declared_sources=[],
-                     secret_specs=[c.SecretSpec(p, verify.secret_commitment(s))
-                                   for p, s in SECRETS.items()],
-                     parameters={}, actor=None)
-    db.session.commit()
-    return draw.id
-
-
-def draw(app, task_id) -> str:
-    """Prepare and execute a draw, each step committed: two entries, two jobs."""
-    with app.app_context():
-        draw_id = prepare(task_id)
-        executed = c.execute(draw_id, source_values=[], revealed=dict(SECRETS), actor=None)
-        db.session.commit()
-        return executed.public_id
 
 
 def run_jobs(app) -> list[Job]:
@@ -378,30 +356,6 @@ def test_a_witness_that_saw_a_different_tree_refuses(app, task_id, start, size):
             in done[0].error
     assert [j.status for j in done] == ["failed", "failed"]
     assert kept(app) == set()
-
-
-def rewrite(app, position: int) -> None:
-    """The bureau rewrites an entry and signs every tree head again with its own key."""
-    with app.app_context():
-        entries = db.session.scalars(select(public_log.LogEntry)
-                                     .order_by(public_log.LogEntry.position)).all()
-        changed = json.loads(entries[position].entry)
-        changed["sha256"] = "0" * 64
-        entries[position].entry = verify.canonical_json(changed).decode()
-        hashes = [tlog.leaf_hash(e.entry.encode()) for e in entries]
-        for e, leaf in zip(entries, hashes):
-            e.leaf_hash = leaf.hex()
-        for checkpoint in db.session.scalars(select(public_log.LogCheckpoint)):
-            root = tlog.root(hashes[:checkpoint.size])
-            checkpoint.root = root.hex()
-            checkpoint.note = public_log.signer().sign_note(
-                tlog.Checkpoint(public_log.origin(), checkpoint.size, root).text())
-        compact: list[bytes] = []
-        for size, leaf in enumerate(hashes):
-            compact = tlog.compact_append(compact, size, leaf)
-        head = db.session.get(public_log.LogHead, public_log.HEAD_ID)
-        head.compact = "".join(h.hex() for h in compact)
-        db.session.commit()
 
 
 def test_a_rewritten_history_is_refused_by_the_witness(app, task_id, start, tmp_path, client):
