@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, bindparam, func, inspect, select
+from sqlalchemy.orm import joinedload
 
 from ..catalogue.models import CheckItemVersion
 from ..core.errors import NotFound, ValidationFailed
@@ -25,7 +25,7 @@ from ..draws.models import TeamMember
 from ..extensions import db
 from .models import (EvidencePhoto, ItemAssignment, RecordRevision, ReviewReturn, Visit,
                      VisitArrangement)
-from .visits import checked_versions, checked_versions_of, tasks_of
+from .visits import TaskRow, VersionRow, checked_versions, pack_rows_of
 
 #: An upload key: a UUID in lower case, as ``crypto.randomUUID()`` makes it on the phone.
 KEY = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
@@ -160,8 +160,8 @@ class VisitFacts:
     once: the field app's visit list makes every visit's pack for its ETag, in a number of
     statements that does not grow with the visits. Keyed by visit id."""
 
-    versions: dict[int, list[tuple[CheckItemVersion, str]]]     # with their questions
-    tasks: dict[int, list]
+    versions: dict[int, list[tuple[VersionRow, str]]]           # with their questions
+    tasks: dict[int, list[TaskRow]]
     members: dict[int, list[TeamMember]]                        # active, leader first
     people: dict[int, Inspector]                                # by inspector id
     arrangements: dict[int, VisitArrangement]
@@ -215,52 +215,68 @@ def follow_up_scope(visits: list[Visit]) -> tuple[dict[int, str], dict[int, dict
     return {v: numbers[o] for v, o in follows.items()}, scope
 
 
-def visit_facts(visits: list[Visit]) -> VisitFacts:
-    """Read what the packs of ``visits`` need (the visits' employers come along)."""
-    from ..draws.team import queries as team_queries
+# visit_facts's statements, built once (the visit ids bound as ``ids``, a list): only their
+# parameters change per request, and SQLAlchemy's compiled cache answers them.
+_IDS = bindparam("ids", expanding=True)
+_TEAMS = (select(TeamMember, Inspector).join(Inspector, Inspector.id == TeamMember.inspector_id)
+          .where(TeamMember.visit_id.in_(_IDS), TeamMember.replaced_at.is_(None))
+          .order_by(TeamMember.is_leader.desc(), TeamMember.id))
+_ARRANGEMENTS = select(VisitArrangement).where(VisitArrangement.visit_id.in_(_IDS))
+_ASSIGNMENTS = (select(ItemAssignment.visit_id, ItemAssignment.item_version_id,
+                       ItemAssignment.inspector_id)
+                .where(ItemAssignment.visit_id.in_(_IDS)).order_by(ItemAssignment.id))
+_RETURNS = (select(ReviewReturn, User.display_name)
+            .join(User, User.id == ReviewReturn.returned_by_id)
+            .where(ReviewReturn.visit_id.in_(_IDS))
+            .order_by(ReviewReturn.returned_at.desc(), ReviewReturn.id.desc()))
+_EMPLOYERS_VISITS = (select(Visit).where(Visit.employer_id.in_(_IDS))
+                     .order_by(Visit.window_start.desc(), Visit.id.desc()))
 
+
+def visit_facts(visits: list[Visit]) -> VisitFacts:
+    """Read what the packs of ``visits`` need (the visits' employers come along, unless the
+    caller read them with the visits)."""
     ids = [v.id for v in visits]
-    if ids:
+    unloaded = [v.id for v in visits if "employer" in inspect(v).unloaded]
+    if unloaded:
         # Fills the employers (with their regions) of the visits already in the session.
-        db.session.scalars(select(Visit).where(Visit.id.in_(ids))
-                           .options(selectinload(Visit.employer))).all()
-    members = team_queries.members_by_visit(ids)
-    people = team_queries.inspectors_by_id(m.inspector_id for team in members.values()
-                                           for m in team)
+        db.session.scalars(select(Visit).where(Visit.id.in_(unloaded))
+                           .options(joinedload(Visit.employer))).all()
+    # The active members, leader first (team.queries.members_by_visit), with their people.
+    members: dict[int, list[TeamMember]] = {i: [] for i in ids}
+    people: dict[int, Inspector] = {}
+    if ids:
+        for member, person in db.session.execute(_TEAMS, {"ids": ids}).tuples():
+            members[member.visit_id].append(member)
+            people[person.id] = person
     # Department names are shown for joint teams only (several departments).
     joint_departments = {m.department_id for team in members.values()
                          if len({m.department_id for m in team}) > 1 for m in team}
     names = dict(db.session.execute(select(Department.id, Department.name).where(
         Department.id.in_(joint_departments))).tuples().all()) if joint_departments else {}
     arrangements = {row.visit_id: row for row in db.session.scalars(
-        select(VisitArrangement).where(VisitArrangement.visit_id.in_(ids)))} if ids else {}
+        _ARRANGEMENTS, {"ids": ids})} if ids else {}
     assignments: dict[int, list[tuple[int, int]]] = {i: [] for i in ids}
     returns: dict[int, list[tuple[ReviewReturn, str]]] = {i: [] for i in ids}
     earlier: dict[int, list[Visit]] = {i: [] for i in ids}
     if ids:
-        for visit_id, version_id, inspector_id in db.session.execute(
-                select(ItemAssignment.visit_id, ItemAssignment.item_version_id,
-                       ItemAssignment.inspector_id)
-                .where(ItemAssignment.visit_id.in_(ids)).order_by(ItemAssignment.id)):
+        for visit_id, version_id, inspector_id in db.session.execute(_ASSIGNMENTS,
+                                                                     {"ids": ids}):
             assignments[visit_id].append((version_id, inspector_id))
-        for row, by in db.session.execute(
-                select(ReviewReturn, User.display_name)
-                .join(User, User.id == ReviewReturn.returned_by_id)
-                .where(ReviewReturn.visit_id.in_(ids))
-                .order_by(ReviewReturn.returned_at.desc(), ReviewReturn.id.desc())).tuples():
+        for row, by in db.session.execute(_RETURNS, {"ids": ids}).tuples():
             returns[row.visit_id].append((row, by))
         # Every visit of the employers, then per visit the earlier ones as the pack shows them.
-        others = db.session.scalars(select(Visit).where(
-            Visit.employer_id.in_(sorted({v.employer_id for v in visits})))
-            .order_by(Visit.window_start.desc(), Visit.id.desc())).all()
+        others = db.session.scalars(_EMPLOYERS_VISITS, {
+            "ids": sorted({v.employer_id for v in visits})}).all()
         for visit in visits:
             earlier[visit.id] = [o for o in others if o.employer_id == visit.employer_id
                                  and o.id != visit.id
                                  and o.window_start <= visit.window_start][:PREVIOUS_VISITS]
     follows, scope = follow_up_scope(visits)
+    versions, tasks = pack_rows_of(ids)
     return VisitFacts(
         follows=follows, scope=scope,
-        versions=checked_versions_of(ids, questions=True), tasks=tasks_of(ids),
+        versions=versions, tasks=tasks,
         members=members, people=people, arrangements=arrangements, assignments=assignments,
         department_names=names, returns=returns, earlier=earlier,
         latest=latest_revisions(o.id for rows in earlier.values() for o in rows))

@@ -18,8 +18,10 @@ target draws of a year (``target._lock_year``), so numbering and merging see eac
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
-from sqlalchemy import case, exists, func, select, update
+from sqlalchemy import bindparam, case, exists, func, select, update
+from sqlalchemy.orm import aliased, selectinload
 
 from ..core.bulk import bulk_insert
 from ..core.models import utcnow
@@ -157,20 +159,71 @@ def place(task, draw, picks: list[tuple[str, int, int | None]]) -> Placement:
     return result
 
 
+def _chain_links(wanted):
+    """The statement of :func:`task_links` for the visits ``wanted`` (a condition on
+    ``Visit.id``)."""
+    up = aliased(Visit)
+    chain = select(Visit.id.label("visit_id"), Visit.id.label("link_id"),
+                   Visit.follows_id.label("up")).where(wanted) \
+        .cte("visit_chain", recursive=True)
+    chain = chain.union_all(select(chain.c.visit_id, up.id, up.follows_id)
+                            .join(up, up.id == chain.c.up))
+    return select(chain.c.visit_id, chain.c.link_id).where(chain.c.up.is_(None)).subquery()
+
+
 def task_links(ids: list[int]):
     """(visit_id, link_id) for each visit of ``ids``: the visit whose :class:`VisitTask`
     links it serves, itself for a drawn visit, the first visit of its chain for a
     rectification follow-up (``follows_id``, which has no links of its own: it was not drawn,
     docs/followup.md). A recursive query, so one statement whatever the chain's length."""
-    from sqlalchemy.orm import aliased
+    return _chain_links(Visit.id.in_(ids))
 
-    up = aliased(Visit)
-    chain = select(Visit.id.label("visit_id"), Visit.id.label("link_id"),
-                   Visit.follows_id.label("up")).where(Visit.id.in_(ids)) \
-        .cte("visit_chain", recursive=True)
-    chain = chain.union_all(select(chain.c.visit_id, up.id, up.follows_id)
-                            .join(up, up.id == chain.c.up))
-    return select(chain.c.visit_id, chain.c.link_id).where(chain.c.up.is_(None)).subquery()
+
+#: :func:`task_links` for the visit ids bound as ``visit_ids`` (a list), built once: the
+#: statements below are built once too, and only their parameters change per request.
+_LINKS = _chain_links(Visit.id.in_(bindparam("visit_ids", expanding=True)))
+
+
+@cache
+def _versions_statement():
+    """(visit id, item version id) in :func:`item_versions`'s order, for ``visit_ids``."""
+    from ..planning.models import TaskItem
+
+    task_item, visit_task = TaskItem.__table__, VisitTask.__table__
+    return (select(_LINKS.c.visit_id, task_item.c.item_version_id)
+            .join(visit_task, visit_task.c.task_id == task_item.c.task_id)
+            .join(_LINKS, _LINKS.c.link_id == visit_task.c.visit_id)
+            .order_by(visit_task.c.id, task_item.c.id))
+
+
+@cache
+def _checked_statement(questions: bool):
+    """(visit id, item version, item code) in :func:`item_versions`'s order (a version
+    again for each task that pinned it), for the visits bound as ``visit_ids``."""
+    from ..catalogue.models import CheckItem, CheckItemVersion
+    from ..planning.models import TaskItem
+
+    task_item, visit_task = TaskItem.__table__, VisitTask.__table__
+    query = (select(_LINKS.c.visit_id, CheckItemVersion, CheckItem.code)
+             .select_from(task_item)
+             .join(CheckItemVersion, CheckItemVersion.id == task_item.c.item_version_id)
+             .join(CheckItem, CheckItem.id == CheckItemVersion.item_id)
+             .join(visit_task, visit_task.c.task_id == task_item.c.task_id)
+             .join(_LINKS, _LINKS.c.link_id == visit_task.c.visit_id)
+             .order_by(visit_task.c.id, task_item.c.id))
+    if questions:
+        query = query.options(selectinload(CheckItemVersion.questions))
+    return query
+
+
+@cache
+def _tasks_statement():
+    """(visit id, task) of the visits bound as ``visit_ids``, by task id."""
+    from ..planning.models import Task
+
+    return (select(_LINKS.c.visit_id, Task).join(VisitTask, VisitTask.task_id == Task.id)
+            .join(_LINKS, _LINKS.c.link_id == VisitTask.visit_id)
+            .order_by(Task.id))
 
 
 def link_visit_id(visit: Visit) -> int:
@@ -178,8 +231,8 @@ def link_visit_id(visit: Visit) -> int:
     statement for a drawn visit."""
     if visit.follows_id is None:
         return visit.id
-    links = task_links([visit.id])
-    return db.session.scalar(select(links.c.link_id)) or visit.id
+    return db.session.scalar(select(_LINKS.c.link_id),
+                             {"visit_ids": [visit.id]}) or visit.id
 
 
 def item_versions(visit_id: int) -> list[int]:
@@ -191,60 +244,160 @@ def item_versions(visit_id: int) -> list[int]:
 def item_versions_of(visit_ids) -> dict[int, list[int]]:
     """:func:`item_versions` of several visits: visit id -> its versions, in one query (a
     follow-up checks the versions of the visit it follows, :func:`task_links`)."""
-    from ..planning.models import TaskItem
-
     ids = list(dict.fromkeys(visit_ids))
     found: dict[int, list[int]] = {i: [] for i in ids}
     if ids:
-        links = task_links(ids)
-        for visit_id, version_id in db.session.execute(
-                select(links.c.visit_id, TaskItem.item_version_id)
-                .join(VisitTask, VisitTask.task_id == TaskItem.task_id)
-                .join(links, links.c.link_id == VisitTask.visit_id)
-                .order_by(VisitTask.id, TaskItem.id)):
+        for visit_id, version_id in db.session.execute(_versions_statement(),
+                                                       {"visit_ids": ids}):
             found[visit_id].append(version_id)
     return {i: list(dict.fromkeys(rows)) for i, rows in found.items()}
 
 
+@cache
+def _names_statement():
+    """(visit id, item version id, its name) in :func:`item_versions`'s order."""
+    from ..catalogue.models import CheckItemVersion
+    from ..planning.models import TaskItem
+
+    task_item, visit_task = TaskItem.__table__, VisitTask.__table__
+    version = CheckItemVersion.__table__
+    return (select(_LINKS.c.visit_id, version.c.id, version.c.name)
+            .select_from(task_item)
+            .join(version, version.c.id == task_item.c.item_version_id)
+            .join(visit_task, visit_task.c.task_id == task_item.c.task_id)
+            .join(_LINKS, _LINKS.c.link_id == visit_task.c.visit_id)
+            .order_by(visit_task.c.id, task_item.c.id))
+
+
+def version_names_of(visit_ids) -> dict[int, list[str]]:
+    """Visit id -> the names of the item versions it checks (:func:`item_versions`'s order,
+    each version once): one statement, plain rows (the visit list shows only the names)."""
+    ids = list(dict.fromkeys(visit_ids))
+    found: dict[int, dict[int, str]] = {i: {} for i in ids}
+    if ids:
+        for visit_id, version_id, name in db.session.execute(_names_statement(),
+                                                             {"visit_ids": ids}):
+            found[visit_id].setdefault(version_id, name)
+    return {i: list(names.values()) for i, names in found.items()}
+
+
 def checked_versions(visit_id: int) -> list[tuple]:
     """(item version, item code) of each version the visit checks, in :func:`item_versions`'s
-    order: one query for the versions."""
+    order: one query."""
     return checked_versions_of([visit_id])[visit_id]
 
 
 def checked_versions_of(visit_ids, *, questions: bool = False) -> dict[int, list[tuple]]:
-    """:func:`checked_versions` of several visits (visit id -> its versions): two queries
-    whatever their number, three with ``questions`` (the versions' questions read along)."""
-    from sqlalchemy.orm import selectinload
-
-    from ..catalogue.models import CheckItem, CheckItemVersion
-
-    wanted = item_versions_of(visit_ids)
-    ids = {i for versions in wanted.values() for i in versions}
-    found = {}
+    """:func:`checked_versions` of several visits (visit id -> its versions): one query
+    whatever their number, two with ``questions`` (the versions' questions read along)."""
+    ids = list(dict.fromkeys(visit_ids))
+    found: dict[int, dict[int, tuple]] = {i: {} for i in ids}
     if ids:
-        query = (select(CheckItemVersion, CheckItem.code)
-                 .join(CheckItem, CheckItem.id == CheckItemVersion.item_id)
-                 .where(CheckItemVersion.id.in_(ids)))
-        if questions:
-            query = query.options(selectinload(CheckItemVersion.questions))
-        found = {v.id: (v, code) for v, code in db.session.execute(query).tuples()}
-    return {visit_id: [found[i] for i in versions] for visit_id, versions in wanted.items()}
+        for visit_id, version, code in db.session.execute(
+                _checked_statement(questions), {"visit_ids": ids}).tuples():
+            found[visit_id].setdefault(version.id, (version, code))
+    return {i: list(versions.values()) for i, versions in found.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionRow:
+    """A checklist question as the visit packs read it: plain values, no ORM object."""
+    code: str
+    text: str
+    legal_basis: str
+    evidence_hint: str
+
+
+@dataclass(slots=True)
+class VersionRow:
+    """An item version as the visit packs read it (the attributes of
+    :class:`~inspection.catalogue.models.CheckItemVersion` they use), with its questions in
+    their order."""
+    id: int
+    name: str
+    legal_basis: str
+    content: str
+    department_id: int
+    questions: list[QuestionRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRow:
+    """A task as the visit packs read it (the attributes of
+    :class:`~inspection.planning.models.Task` they use)."""
+    id: int
+    name: str
+    announced: bool
+
+
+@cache
+def _rows_statements():
+    """For the visits bound as ``visit_ids``: (visit id, visit-task link id, task columns,
+    version columns, item code) in :func:`item_versions`'s order, a row per task without
+    items too; and the questions of the versions bound as ``version_ids``, in their order."""
+    from ..catalogue.models import CheckItem, CheckItemVersion, CheckQuestion
+    from ..planning.models import Task, TaskItem
+
+    task, task_item, visit_task = Task.__table__, TaskItem.__table__, VisitTask.__table__
+    version, item, question = (CheckItemVersion.__table__, CheckItem.__table__,
+                               CheckQuestion.__table__)
+    rows = (select(_LINKS.c.visit_id, visit_task.c.id, task.c.id, task.c.name,
+                   task.c.announced, version.c.id, version.c.name, version.c.legal_basis,
+                   version.c.content, version.c.department_id, item.c.code)
+            .select_from(_LINKS)
+            .join(visit_task, visit_task.c.visit_id == _LINKS.c.link_id)
+            .join(task, task.c.id == visit_task.c.task_id)
+            .outerjoin(task_item, task_item.c.task_id == task.c.id)
+            .outerjoin(version, version.c.id == task_item.c.item_version_id)
+            .outerjoin(item, item.c.id == version.c.item_id)
+            .order_by(visit_task.c.id, task_item.c.id))
+    questions = (select(question.c.version_id, question.c.code, question.c.text,
+                        question.c.legal_basis, question.c.evidence_hint)
+                 .where(question.c.version_id.in_(bindparam("version_ids", expanding=True)))
+                 .order_by(question.c.position))
+    return rows, questions
+
+
+def pack_rows_of(visit_ids) -> tuple[dict[int, list[tuple[VersionRow, str]]],
+                                     dict[int, list[TaskRow]]]:
+    """For the visit packs, as plain rows: (:func:`checked_versions_of` with ``questions``,
+    :func:`tasks_of`), the versions one :class:`VersionRow` each, shared by the visits that
+    check them. Two queries whatever the number of visits."""
+    ids = list(dict.fromkeys(visit_ids))
+    versions: dict[int, dict[int, tuple[VersionRow, str]]] = {i: {} for i in ids}
+    links: dict[int, dict[int, TaskRow]] = {i: {} for i in ids}
+    if not ids:
+        return {}, {}
+    rows_query, questions_query = _rows_statements()
+    rows: dict[int, VersionRow] = {}
+    for (visit_id, link_id, task_id, task_name, announced, version_id, name, legal_basis,
+         content, department_id, code) in db.session.execute(rows_query, {"visit_ids": ids}):
+        if link_id not in links[visit_id]:
+            links[visit_id][link_id] = TaskRow(task_id, task_name, announced)
+        if version_id is None:
+            continue
+        row = rows.get(version_id)
+        if row is None:
+            row = rows[version_id] = VersionRow(version_id, name, legal_basis, content,
+                                                department_id)
+        versions[visit_id].setdefault(version_id, (row, code))
+    if rows:
+        for version_id, *values in db.session.execute(questions_query,
+                                                      {"version_ids": sorted(rows)}):
+            rows[version_id].questions.append(QuestionRow(*values))
+    # tasks_of's order: by task id.
+    tasks = {i: sorted(found.values(), key=lambda t: t.id) for i, found in links.items()}
+    return {i: list(found.values()) for i, found in versions.items()}, tasks
 
 
 def tasks_of(visit_ids) -> dict:
     """Visit id -> the tasks it serves, by task id: one query for a list of visits (a
     follow-up serves the tasks of the visit it follows)."""
-    from ..planning.models import Task
-
     ids = list(dict.fromkeys(visit_ids))
     found: dict[int, list] = {i: [] for i in ids}
     if ids:
-        links = task_links(ids)
-        for visit_id, task in db.session.execute(
-                select(links.c.visit_id, Task).join(VisitTask, VisitTask.task_id == Task.id)
-                .join(links, links.c.link_id == VisitTask.visit_id)
-                .order_by(Task.id)).tuples():
+        for visit_id, task in db.session.execute(_tasks_statement(),
+                                                 {"visit_ids": ids}).tuples():
             found[visit_id].append(task)
     return found
 

@@ -23,7 +23,7 @@ from ...core.timeutil import to_local
 from ...directory.models import Inspector
 from ...extensions import db
 from ...fieldwork.models import Visit, VisitStatus, VisitTask
-from ...fieldwork.visits import checked_versions_of, tasks_of
+from ...fieldwork.visits import tasks_of, version_names_of
 from ...planning.models import Task, TaskStatus
 from ..models import (Draw, DrawKind, DrawStatus, InspectorExclusion, Substitution, TeamMember,
                       TeamReserve)
@@ -252,28 +252,41 @@ def inspector_of(user: User) -> Inspector | None:
     return db.session.scalar(select(Inspector).where(Inspector.user_id == user.id))
 
 
-def my_visits(user: User) -> list[Assignment]:
+#: :func:`my_visits`'s default for ``me``: ask :func:`inspector_of`.
+_ASK = object()
+
+
+def my_visits(user: User, me: Inspector | None | object = _ASK) -> list[Assignment]:
     """The visits the user's inspector is an active team member of; nobody else's. Read for
-    all of them at once (visits with their employers, teams, people, items, tasks): a
-    constant number of statements, whatever the number of visits."""
-    me = inspector_of(user)
+    all of them at once (visits with their employers, teams with their people, item names,
+    tasks): a constant number of statements, whatever the number of visits. ``me``: the
+    user's inspector when the caller has it already (None: the user has none)."""
+    if me is _ASK:
+        me = inspector_of(user)
     if me is None:
         return []
-    mine = db.session.scalars(select(TeamMember).where(
-        TeamMember.inspector_id == me.id, TeamMember.replaced_at.is_(None))).all()
-    by_visit = {m.visit_id: m for m in mine}
-    if not by_visit:
+    leads: dict[int, bool] = {}
+    visits: list[Visit] = []
+    for visit, is_leader in db.session.execute(
+            select(Visit, TeamMember.is_leader)
+            .join(TeamMember, TeamMember.visit_id == Visit.id)
+            .where(TeamMember.inspector_id == me.id, TeamMember.replaced_at.is_(None))
+            .options(joinedload(Visit.employer))
+            .order_by(Visit.window_start, Visit.number)).tuples():
+        if visit.id not in leads:
+            visits.append(visit)
+        leads[visit.id] = is_leader
+    if not visits:
         return []
-    visits = db.session.scalars(select(Visit).where(Visit.id.in_(by_visit))
-                                .options(selectinload(Visit.employer))
-                                .order_by(Visit.window_start, Visit.number)).all()
     ids = [v.id for v in visits]
-    teams = members_by_visit(ids)
-    people = inspectors_by_id(m.inspector_id for team in teams.values() for m in team)
-    versions = checked_versions_of(ids)
+    teams: dict[int, list[tuple[TeamMember, Inspector]]] = {i: [] for i in ids}
+    for member, person in db.session.execute(
+            select(TeamMember, Inspector).join(Inspector, Inspector.id == TeamMember.inspector_id)
+            .where(_one_of(TeamMember.visit_id, ids), TeamMember.replaced_at.is_(None))
+            .order_by(TeamMember.is_leader.desc(), TeamMember.id)).tuples():
+        teams[member.visit_id].append((member, person))
+    names = version_names_of(ids)
     tasks = tasks_of(ids)
-    return [Assignment(visit, by_visit[visit.id].is_leader,
-                       [(m, people[m.inspector_id]) for m in teams[visit.id]],
-                       [version.name for version, _code in versions[visit.id]],
+    return [Assignment(visit, leads[visit.id], teams[visit.id], names[visit.id],
                        tasks[visit.id])
             for visit in visits]

@@ -277,5 +277,5 @@ def decide(substitution_id: int):
 @roles(Role.INSPECTOR)
 def my_visits():
     me = queries.inspector_of(_user())
-    return render_template("teams/my_visits.html", me=me, rows=queries.my_visits(_user()))
+    return render_template("teams/my_visits.html", me=me, rows=queries.my_visits(_user(), me))
 
