@@ -28,7 +28,8 @@ from sqlalchemy import select
 from ...core.errors import ValidationFailed
 from ...core.fields import WholeNumber, flat_errors
 from ...extensions import db
-from ...fieldwork.models import RESULT_LABELS, Visit
+from ...fieldwork.models import Visit
+from ...fieldwork.results import shown_label
 from ...fieldwork.visits import tasks_of
 from .. import operations as review
 from ..models import (Correction, Decision, Determination, Handling, Objection,
@@ -115,7 +116,7 @@ def employer_history(employer_id: int, page: int = 1, per_page: int = PER_PAGE) 
             Determination.visit_id.in_(ids), Determination.status == Decision.APPROVED.value)
             .order_by(Determination.id)):
         number = numbers[det.visit_id]
-        category = RESULT_LABELS.get(det.result_category, det.result_category)
+        category = shown_label(det.result_category)
         if det.corrects_id is not None:
             text = _("Result corrected: %(category)s", category=category)
         else:
