@@ -15,7 +15,7 @@ def init_app(app) -> None:
     """Register the draws' blueprints and CLI commands."""
     from . import models, public_log  # noqa: F401
     from . import target, team, witnesses
-    from .cli import draws_cli
+    from .cli import draws_cli, log_cli
     from .log_views import bp as log_bp
     from .public_views import bp as public_bp
 
@@ -23,5 +23,6 @@ def init_app(app) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(log_bp)
     app.cli.add_command(draws_cli)
+    app.cli.add_command(log_cli)
     team.init_app(app)
-    witnesses.init_app(app)           # the log_witnesses job and `flask log submit`
+    witnesses.init_app(app)           # the log_witnesses job

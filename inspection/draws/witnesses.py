@@ -228,9 +228,6 @@ def run_job(params: dict, progress: Progress) -> JobFile | None:
 
 
 def init_app(app) -> None:
-    """Register the job kind and ``flask log submit``."""
-    from .cli import log_cli
-
+    """Register the job kind (``flask log submit`` is in :mod:`.cli`)."""
     register(Kind(public_log.WITNESS_JOB,
                   lambda: str(_l("Witnesses' cosignatures of the public log")), run_job))
-    app.cli.add_command(log_cli)
